@@ -1,0 +1,50 @@
+# The catalog's two commands: `make run` and `make test`. Both install into .venv first.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+# The PostgreSQL the suite also runs on (CI: the machine's server on 127.0.0.1:5432).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/catalog
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: install run test lint check-postgres worker bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + ")")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_sample
+	$(BIN)/python manage.py ensure_admin
+	@echo "Serving the catalog at http://127.0.0.1:$(PORT)/ (admin at /admin/). Ctrl-C stops it."
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+worker: install
+	$(BIN)/celery -A config worker --beat --loglevel=INFO
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	@if docker compose version >/dev/null 2>&1; then docker compose config --quiet && echo "docker compose config: ok"; \
+	else echo "docker compose config: skipped (no docker client)"; fi
+
+# The whole suite twice: on PostgreSQL + Redis when they answer (CI requires them), and on the embedded SQLite.
+test: lint
+	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(TEST_DATABASE_URL)'.rsplit('/',1)[0] + '/postgres', connect_timeout=3).close()" 2>/dev/null; then \
+		echo "== tests on PostgreSQL ($(TEST_DATABASE_URL)) and Redis ($(TEST_REDIS_URL)) =="; \
+		DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -q -p no:cacheprovider || exit 1; \
+	elif [ -n "$$CI" ]; then echo "PostgreSQL at $(TEST_DATABASE_URL) does not answer; CI needs it" >&2; exit 1; \
+	else echo "== PostgreSQL at $(TEST_DATABASE_URL) does not answer: its run is skipped (CI runs it) =="; fi
+	@echo "== tests on the embedded SQLite =="
+	env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider -m "not postgres"
+
+clean:
+	rm -rf $(VENV) data/staticfiles .pytest_cache

@@ -1,0 +1,361 @@
+"""Django admin: curate models (hide, feature, merge, re-sync), browse versions, files, images and ingest runs."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db import models as db_models
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from catalog import services
+from catalog.models import (
+    Creator,
+    Image,
+    IngestRun,
+    Model,
+    ModelFile,
+    ModelVersion,
+    Provider,
+    SourceRecord,
+    Tag,
+)
+
+# URLs typed without a scheme mean https (Django 6's default, chosen now).
+URL_FIELDS = {db_models.URLField: {"assume_scheme": "https"}}
+
+
+def _thumbnail(path: str | None, url: str = "") -> str:
+    from django.core.files.storage import default_storage
+
+    if path:
+        return format_html(
+            '<img src="{}" alt="" style="height:48px;border-radius:4px">', default_storage.url(path)
+        )
+    return "—"
+
+
+class BaseModelFilter(admin.SimpleListFilter):
+    """Models with a version on this base model (SD 1.5, SDXL 1.0, Pony, ...)."""
+
+    title = "base model"
+    parameter_name = "base_model"
+
+    def lookups(self, request, model_admin):
+        values = (
+            ModelVersion.objects.exclude(base_model="")
+            .values_list("base_model", flat=True)
+            .distinct()
+            .order_by()
+        )
+        return [(v, v) for v in sorted(set(values))]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(
+                pk__in=ModelVersion.objects.filter(base_model=self.value()).values("model_id")
+            )
+        return queryset
+
+
+class TagFilter(admin.SimpleListFilter):
+    """The 40 most used tags (a catalog has thousands; search finds the rest)."""
+
+    title = "tag"
+    parameter_name = "tag"
+
+    def lookups(self, request, model_admin):
+        top = Tag.objects.annotate(n=Count("models")).order_by("-n", "name")[:40]
+        return [(t.name, t.name) for t in top]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(
+                pk__in=Model.tags.through.objects.filter(tag__name=self.value()).values("model_id")
+            )
+        return queryset
+
+
+class ProviderFilter(admin.SimpleListFilter):
+    """Where a model came from."""
+
+    title = "provider"
+    parameter_name = "provider"
+
+    def lookups(self, request, model_admin):
+        return Provider.choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(
+                pk__in=SourceRecord.objects.filter(provider=self.value()).values("model_id")
+            )
+        return queryset
+
+
+class ModelVersionInline(admin.TabularInline):
+    formfield_overrides = URL_FIELDS
+    model = ModelVersion
+    fields = ["position", "name", "base_model", "civitai_id", "published_at", "download_count"]
+    readonly_fields = ["civitai_id", "published_at", "download_count"]
+    extra = 0
+    show_change_link = True
+    ordering = ["position"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("model")  # each row's label names its model
+
+
+class SourceRecordInline(admin.TabularInline):
+    formfield_overrides = URL_FIELDS
+    model = SourceRecord
+    fields = ["provider", "external_id", "url", "fetched_at", "last_error"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Model)
+class ModelAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS
+    list_display = [
+        "cover",
+        "name",
+        "type",
+        "creator",
+        "availability",
+        "hidden",
+        "featured",
+        "download_count",
+    ]
+    list_display_links = ["cover", "name"]
+    list_filter = [
+        "type", BaseModelFilter, TagFilter, "nsfw", "hidden", "featured", ProviderFilter, "availability",
+    ]  # fmt: skip
+    list_select_related = ["creator"]
+    search_fields = ["name", "=civitai_id", "hf_repo_id", "creator__username"]
+    autocomplete_fields = ["creator", "tags"]
+    readonly_fields = ["created_at", "updated_at", "image_count", "published_at", "last_version_at"]
+    inlines = [ModelVersionInline, SourceRecordInline]
+    actions = ["hide", "unhide", "feature", "unfeature", "resync", "merge"]
+    list_per_page = 50
+    show_full_result_count = (
+        False  # an exact COUNT(*) over 100,000 filtered rows on every page is wasted work
+    )
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "type", "creator", "tags", "description"]}),
+        ("Curation", {"fields": ["hidden", "featured", "admin_notes"]}),
+        ("Source", {"fields": ["civitai_id", "hf_repo_id", "availability", "source_availability"]}),
+        ("Content", {"fields": ["nsfw", "nsfw_level", "poi", "minor"]}),
+        (
+            "Licence",
+            {
+                "fields": [
+                    "allow_no_credit",
+                    "allow_derivatives",
+                    "allow_different_license",
+                    "allow_commercial_image",
+                    "allow_commercial_rent_civit",
+                    "allow_commercial_rent",
+                    "allow_commercial_sell",
+                    "license",
+                ]
+            },
+        ),
+        (
+            "Stats",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "download_count",
+                    "favorite_count",
+                    "thumbs_up_count",
+                    "thumbs_down_count",
+                    "comment_count",
+                    "rating_count",
+                    "rating",
+                    "tipped_amount_count",
+                    "image_count",
+                    "published_at",
+                    "last_version_at",
+                    "created_at",
+                    "updated_at",
+                ],
+            },
+        ),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Model]:
+        cover = (
+            Image.objects.filter(version__model=OuterRef("pk"))
+            .exclude(thumbnail="")
+            .order_by("version__position", "position")
+            .values("thumbnail")[:1]
+        )
+        return super().get_queryset(request).annotate(cover_thumbnail=Subquery(cover))
+
+    @admin.display(description="")
+    def cover(self, obj: Model) -> str:
+        return _thumbnail(getattr(obj, "cover_thumbnail", None))
+
+    @admin.action(description="Hide selected models")
+    def hide(self, request, queryset):
+        n = services.models_set_hidden(models=queryset, hidden=True)
+        self.message_user(request, f"Hid {n} model(s).")
+
+    @admin.action(description="Unhide selected models")
+    def unhide(self, request, queryset):
+        n = services.models_set_hidden(models=queryset, hidden=False)
+        self.message_user(request, f"Unhid {n} model(s).")
+
+    @admin.action(description="Feature selected models")
+    def feature(self, request, queryset):
+        n = services.models_set_featured(models=queryset, featured=True)
+        self.message_user(request, f"Featured {n} model(s).")
+
+    @admin.action(description="Stop featuring selected models")
+    def unfeature(self, request, queryset):
+        n = services.models_set_featured(models=queryset, featured=False)
+        self.message_user(request, f"Stopped featuring {n} model(s).")
+
+    @admin.action(description="Re-sync selected models from their source")
+    def resync(self, request, queryset):
+        from ingest.services import models_resync_queue
+
+        run = models_resync_queue(
+            model_ids=list(queryset.values_list("pk", flat=True)), requested_by=request.user
+        )
+        if run is None:
+            self.message_user(
+                request, "None of these models came from Civitai or HuggingFace.", messages.WARNING
+            )
+        else:
+            self.message_user(request, f"Queued re-sync as ingest run #{run.pk}.")
+
+    @admin.action(description="Merge selected models into the oldest one")
+    def merge(self, request, queryset):
+        models = list(queryset.order_by("pk"))
+        if len(models) < 2:
+            self.message_user(request, "Select two or more models to merge.", messages.WARNING)
+            return
+        target = services.model_merge(target=models[0], duplicates=models[1:])
+        self.message_user(request, f"Merged {len(models) - 1} model(s) into “{target.name}” (#{target.pk}).")
+
+
+class ModelFileInline(admin.TabularInline):
+    formfield_overrides = URL_FIELDS
+    model = ModelFile
+    fields = ["name", "kind", "format", "precision", "size_bytes", "is_primary", "hash_sha256", "hash_autov2"]
+    extra = 0
+
+
+class ImageInline(admin.TabularInline):
+    formfield_overrides = URL_FIELDS
+    model = Image
+    fields = ["preview", "url", "nsfw_level", "width", "height", "position", "mirror_status"]
+    readonly_fields = ["preview", "mirror_status"]
+    extra = 0
+
+    @admin.display(description="")
+    def preview(self, obj: Image) -> str:
+        return _thumbnail(obj.thumbnail.name if obj.thumbnail else None)
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS
+    list_display = ["name", "model", "base_model", "civitai_id", "position", "published_at"]
+    list_filter = ["base_model"]
+    list_select_related = ["model"]
+    search_fields = ["name", "model__name", "=civitai_id"]
+    raw_id_fields = ["model"]
+    inlines = [ModelFileInline, ImageInline]
+    show_full_result_count = False
+
+
+@admin.register(ModelFile)
+class ModelFileAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS
+    list_display = [
+        "name",
+        "version",
+        "kind",
+        "format",
+        "precision",
+        "size_bytes",
+        "hash_autov2",
+        "is_primary",
+    ]
+    list_filter = ["kind", "format", "precision", "pickle_scan_result", "virus_scan_result"]
+    list_select_related = ["version", "version__model"]
+    search_fields = ["name", "=hash_sha256", "=hash_autov2", "=hash_autov1", "=hash_autov3", "=hash_crc32"]
+    raw_id_fields = ["version"]
+    show_full_result_count = False
+
+
+@admin.register(Image)
+class ImageAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS
+    list_display = ["preview", "version", "nsfw_level", "width", "height", "mirror_status"]
+    list_filter = ["mirror_status", "nsfw_level", "media_type"]
+    list_select_related = ["version", "version__model"]
+    search_fields = ["prompt", "url", "=civitai_id"]
+    raw_id_fields = ["version"]
+    show_full_result_count = False
+
+    @admin.display(description="")
+    def preview(self, obj: Image) -> str:
+        return _thumbnail(obj.thumbnail.name if obj.thumbnail else None)
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS
+    list_display = ["name", "model_count"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n=Count("models"))
+
+    @admin.display(description="models", ordering="n")
+    def model_count(self, obj: Tag) -> int:
+        return obj.n
+
+
+@admin.register(Creator)
+class CreatorAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS
+    list_display = ["username", "provider", "model_count"]
+    list_filter = ["provider"]
+    search_fields = ["username"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n=Count("models"))
+
+    @admin.display(description="models", ordering="n")
+    def model_count(self, obj: Creator) -> int:
+        return obj.n
+
+
+@admin.register(SourceRecord)
+class SourceRecordAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS
+    list_display = ["provider", "external_id", "model", "fetched_at"]
+    list_filter = ["provider"]
+    list_select_related = ["model"]
+    search_fields = ["external_id", "url", "model__name"]
+    raw_id_fields = ["model"]
+
+
+@admin.register(IngestRun)
+class IngestRunAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS
+    list_display = [
+        "id", "kind", "status", "created_count", "updated_count", "unchanged_count", "failed_count", "queued_at",
+        "finished_at",
+    ]  # fmt: skip
+    list_filter = ["status", "kind"]
+    readonly_fields = [f.name for f in IngestRun._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

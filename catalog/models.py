@@ -1,0 +1,463 @@
+"""The catalog's data model, in Civitai's vocabulary: model → version → file / image, with tags and creators.
+
+Values a source controls (model type, base model, file kind, format, precision, scan results) are stored as
+the source's own strings: a new value from Civitai never breaks ingest. The choices below are the values known
+today, for forms and filters, not a validation list.
+
+Hashes are stored upper-case (Civitai's spelling) and a check constraint holds them to their format; a
+case-insensitive lookup upper-cases its input and uses the plain B-tree index on the column.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils.text import slugify
+
+
+class ModelType(models.TextChoices):
+    """Civitai's ModelType values known today (unknown ones from a source are kept as they come)."""
+
+    CHECKPOINT = "Checkpoint"
+    LORA = "LORA"
+    LOCON = "LoCon"
+    DORA = "DoRA"
+    TEXTUAL_INVERSION = "TextualInversion", "Textual Inversion"
+    HYPERNETWORK = "Hypernetwork"
+    AESTHETIC_GRADIENT = "AestheticGradient", "Aesthetic Gradient"
+    VAE = "VAE"
+    CONTROLNET = "Controlnet", "ControlNet"
+    UPSCALER = "Upscaler"
+    MOTION_MODULE = "MotionModule", "Motion Module"
+    POSES = "Poses"
+    WILDCARDS = "Wildcards"
+    WORKFLOWS = "Workflows"
+    OTHER = "Other"
+
+
+class Provider(models.TextChoices):
+    """Where a model's data came from."""
+
+    CIVITAI = "civitai", "Civitai"
+    HUGGINGFACE = "huggingface", "Hugging Face"
+    MIRROR = "mirror", "Mirror page"
+    MANUAL = "manual", "Manual"
+
+
+class Availability(models.TextChoices):
+    """A model's state at its source. The catalog never deletes a model that went away: it marks it."""
+
+    ACTIVE = "active", "Active"
+    ARCHIVED = "archived", "Archived"
+    TAKEN_DOWN = "taken_down", "Taken down"
+    REMOVED = "removed", "Removed"
+
+
+class NsfwLevel(models.IntegerChoices):
+    """Civitai's browsing levels (a bitmask on models; one level on an image)."""
+
+    NONE = 0, "Unrated"
+    PG = 1, "PG"
+    PG13 = 2, "PG-13"
+    R = 4, "R"
+    X = 8, "X"
+    XXX = 16, "XXX"
+    BLOCKED = 32, "Blocked"
+
+
+HASH_FORMATS = {
+    # field: (Civitai hash name, regex of the stored upper-case value)
+    "hash_sha256": ("SHA256", r"^[0-9A-F]{64}$"),
+    "hash_autov1": ("AutoV1", r"^[0-9A-F]{8}$"),
+    "hash_autov2": ("AutoV2", r"^[0-9A-F]{10}$"),
+    # AutoV3 is 12 hex in 2025+ payloads and the full 64 hex in 2023-12/2024 ones (FORMATS.md §1.5).
+    "hash_autov3": ("AutoV3", r"^([0-9A-F]{12}|[0-9A-F]{64})$"),
+    "hash_crc32": ("CRC32", r"^[0-9A-F]{8}$"),
+    "hash_blake3": ("BLAKE3", r"^[0-9A-F]{64}$"),
+}
+HASH_FIELD_BY_NAME = {name.lower(): field for field, (name, _) in HASH_FORMATS.items()}
+
+
+class TimestampedModel(models.Model):
+    """Adds when the row was created and last changed here (not at the source)."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Creator(TimestampedModel):
+    """A person or organisation that publishes models (a Civitai user, a HuggingFace author)."""
+
+    provider = models.CharField(max_length=32, choices=Provider.choices, default=Provider.CIVITAI)
+    username = models.CharField(max_length=255)
+    image_url = models.URLField(max_length=2048, blank=True)
+
+    class Meta:
+        ordering = ["username"]
+        constraints = [
+            models.UniqueConstraint(Lower("username"), "provider", name="creator_unique_provider_username"),
+            models.CheckConstraint(condition=~Q(username=""), name="creator_username_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:creator", kwargs={"username": self.username})
+
+
+class Tag(TimestampedModel):
+    """A model tag. Names are unique case-insensitively; a tag may contain a comma."""
+
+    name = models.CharField(max_length=255)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="tag_unique_name_ci"),
+            models.CheckConstraint(condition=~Q(name=""), name="tag_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:tag", kwargs={"name": self.name})
+
+
+class ModelQuerySet(models.QuerySet):
+    """Reads shared by pages, API and admin."""
+
+    def visible(self) -> ModelQuerySet:
+        """Models the public may see: not hidden by curation."""
+        return self.filter(hidden=False)
+
+
+class Model(TimestampedModel):
+    """One model: a Civitai model or a HuggingFace repo, with its versions."""
+
+    name = models.CharField(max_length=255)
+    slug = models.SlugField(max_length=255, allow_unicode=True, blank=True)
+    type = models.CharField(max_length=64, default=ModelType.OTHER, db_index=True)
+    description = models.TextField(blank=True, help_text="Sanitized HTML.")
+    creator = models.ForeignKey(
+        Creator, null=True, blank=True, on_delete=models.SET_NULL, related_name="models"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="models")
+
+    # Identity at the providers. A re-ingest finds the model by these (see ingest.services).
+    civitai_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    hf_repo_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+
+    nsfw = models.BooleanField(default=False, db_index=True)
+    nsfw_level = models.PositiveIntegerField(default=0, help_text="Civitai browsing-level bitmask.")
+    poi = models.BooleanField(default=False, help_text="Depicts a real person (person of interest).")
+    minor = models.BooleanField(default=False)
+
+    # Licence permissions. allowCommercialUse is a set of Image / RentCivit / Rent / Sell at Civitai.
+    allow_no_credit = models.BooleanField(default=True)
+    allow_derivatives = models.BooleanField(default=True)
+    allow_different_license = models.BooleanField(default=True)
+    allow_commercial_image = models.BooleanField(default=True)
+    allow_commercial_rent_civit = models.BooleanField(default=True)
+    allow_commercial_rent = models.BooleanField(default=True)
+    allow_commercial_sell = models.BooleanField(default=True)
+    license = models.CharField(max_length=255, blank=True, help_text="Licence name (HuggingFace).")
+
+    # Stats at the source, as last fetched.
+    download_count = models.BigIntegerField(default=0)
+    favorite_count = models.BigIntegerField(default=0)
+    thumbs_up_count = models.BigIntegerField(default=0)
+    thumbs_down_count = models.BigIntegerField(default=0)
+    comment_count = models.BigIntegerField(default=0)
+    rating_count = models.BigIntegerField(default=0)
+    rating = models.FloatField(default=0)
+    tipped_amount_count = models.BigIntegerField(default=0)
+    image_count = models.PositiveIntegerField(default=0, help_text="Sample images over all versions.")
+
+    availability = models.CharField(
+        max_length=16, choices=Availability.choices, default=Availability.ACTIVE, db_index=True
+    )
+    source_availability = models.CharField(
+        max_length=32, blank=True, help_text="The source's own word (Public, EarlyAccess, ...)."
+    )
+    published_at = models.DateTimeField(null=True, blank=True, help_text="First version published.")
+    last_version_at = models.DateTimeField(null=True, blank=True, help_text="Newest version updated.")
+
+    # Curation.
+    hidden = models.BooleanField(default=False, db_index=True, help_text="Never shown on pages or the API.")
+    featured = models.BooleanField(default=False, db_index=True)
+    admin_notes = models.TextField(blank=True)
+
+    objects = ModelQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-download_count", "-id"]
+        indexes = [
+            models.Index(fields=["-download_count", "-id"], name="model_downloads_idx"),
+            models.Index(fields=["-favorite_count", "-id"], name="model_favorites_idx"),
+            models.Index(fields=["-rating", "-rating_count", "-id"], name="model_rating_idx"),
+            models.Index(fields=["-image_count", "-id"], name="model_images_idx"),
+            models.Index(fields=["-published_at", "-id"], name="model_published_idx"),
+            models.Index(fields=["-last_version_at", "-id"], name="model_updated_idx"),
+            models.Index(Lower("name"), name="model_name_ci_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="model_name_not_empty"),
+            models.CheckConstraint(condition=Q(rating__gte=0) & Q(rating__lte=5), name="model_rating_0_5"),
+            models.CheckConstraint(
+                condition=Q(availability__in=Availability.values), name="model_availability_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = slugify(self.name, allow_unicode=True)[:255] or "model"
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:model_detail", kwargs={"pk": self.pk, "slug": self.slug or "model"})
+
+    @property
+    def allow_commercial_use(self) -> list[str]:
+        """Civitai's allowCommercialUse set, in Civitai's order."""
+        flags = [
+            ("Image", self.allow_commercial_image),
+            ("RentCivit", self.allow_commercial_rent_civit),
+            ("Rent", self.allow_commercial_rent),
+            ("Sell", self.allow_commercial_sell),
+        ]
+        return [name for name, allowed in flags if allowed]
+
+    @property
+    def source_url(self) -> str:
+        """The model's page at its source, if it has one."""
+        if self.civitai_id:
+            return f"{settings.CIVITAI_BASE_URL}/models/{self.civitai_id}"
+        if self.hf_repo_id:
+            return f"{settings.HF_ENDPOINT}/{self.hf_repo_id}"
+        return ""
+
+
+class ModelVersion(TimestampedModel):
+    """One version of a model: a base model, trigger words, files and sample images."""
+
+    model = models.ForeignKey(Model, on_delete=models.CASCADE, related_name="versions")
+    civitai_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    hf_sha = models.CharField(max_length=40, blank=True, help_text="HuggingFace commit of this revision.")
+    name = models.CharField(max_length=255, blank=True)
+    description = models.TextField(blank=True, help_text="Sanitized HTML.")
+    base_model = models.CharField(max_length=64, blank=True, db_index=True)
+    base_model_type = models.CharField(max_length=32, blank=True)
+    trained_words = models.JSONField(default=list, blank=True, help_text="Trigger words.")
+    status = models.CharField(max_length=32, blank=True)
+    nsfw_level = models.PositiveIntegerField(default=0)
+    position = models.PositiveIntegerField(default=0, help_text="0 is the newest version.")
+    source_created_at = models.DateTimeField(null=True, blank=True)
+    source_updated_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    early_access_days = models.PositiveIntegerField(null=True, blank=True)
+    early_access_ends_at = models.DateTimeField(null=True, blank=True)
+    download_url = models.URLField(max_length=2048, blank=True)
+    air = models.CharField(max_length=255, blank=True, help_text="Civitai's AI resource name (urn:air:...).")
+
+    download_count = models.BigIntegerField(default=0)
+    rating_count = models.BigIntegerField(default=0)
+    rating = models.FloatField(default=0)
+    thumbs_up_count = models.BigIntegerField(default=0)
+    thumbs_down_count = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["model_id", "position", "-id"]
+        indexes = [models.Index(fields=["model", "position"], name="version_model_position_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model", "hf_sha"], condition=~Q(hf_sha=""), name="version_unique_model_hf_sha"
+            ),
+            models.CheckConstraint(condition=Q(rating__gte=0) & Q(rating__lte=5), name="version_rating_0_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model.name} — {self.name}" if self.name.strip() else self.model.name
+
+
+def _hash_constraints() -> list[models.CheckConstraint]:
+    return [
+        models.CheckConstraint(
+            condition=Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__regex": pattern}),
+            name=f"file_{field}_format",
+        )
+        for field, (_, pattern) in HASH_FORMATS.items()
+    ]
+
+
+class ModelFile(TimestampedModel):
+    """A downloadable file of a version (the model weights, a pruned copy, a VAE, a config...)."""
+
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="files")
+    civitai_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    name = models.CharField(max_length=512)
+    kind = models.CharField(max_length=64, blank=True, help_text="Model, Pruned Model, VAE, Config, ...")
+    format = models.CharField(max_length=32, blank=True, help_text="SafeTensor, PickleTensor, ...")
+    precision = models.CharField(max_length=16, blank=True, help_text="fp16, fp32, bf16, ...")
+    size_type = models.CharField(max_length=16, blank=True, help_text="full or pruned.")
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    download_url = models.URLField(max_length=2048, blank=True)
+    is_primary = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+    pickle_scan_result = models.CharField(max_length=16, blank=True)
+    pickle_scan_message = models.TextField(blank=True)
+    virus_scan_result = models.CharField(max_length=16, blank=True)
+    virus_scan_message = models.TextField(blank=True)
+    scanned_at = models.DateTimeField(null=True, blank=True)
+
+    hash_sha256 = models.CharField("SHA256", max_length=64, null=True, blank=True, db_index=True)
+    hash_autov1 = models.CharField("AutoV1", max_length=8, null=True, blank=True, db_index=True)
+    hash_autov2 = models.CharField("AutoV2", max_length=10, null=True, blank=True, db_index=True)
+    hash_autov3 = models.CharField("AutoV3", max_length=64, null=True, blank=True, db_index=True)
+    hash_crc32 = models.CharField("CRC32", max_length=8, null=True, blank=True, db_index=True)
+    hash_blake3 = models.CharField("BLAKE3", max_length=64, null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["version_id", "position", "id"]
+        constraints = [
+            *_hash_constraints(),
+            models.CheckConstraint(
+                condition=Q(size_bytes__isnull=True) | Q(size_bytes__gte=0), name="file_size_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def hashes(self) -> dict[str, str]:
+        """The file's hashes keyed by Civitai's names, present ones only."""
+        return {
+            name: getattr(self, field) for field, (name, _) in HASH_FORMATS.items() if getattr(self, field)
+        }
+
+
+class MirrorStatus(models.TextChoices):
+    """Whether an image has been copied into media storage."""
+
+    PENDING = "pending", "Pending"
+    MIRRORED = "mirrored", "Mirrored"
+    FAILED = "failed", "Failed"
+
+
+class Image(TimestampedModel):
+    """A sample image of a version, with its generation metadata and, once mirrored, a local copy."""
+
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="images")
+    civitai_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    url = models.URLField(max_length=2048, help_text="The image at its source.")
+    media_type = models.CharField(max_length=16, default="image")
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    nsfw_level = models.PositiveIntegerField(default=0, help_text="1 PG, 2 PG-13, 4 R, 8 X, 16 XXX.")
+    blurhash = models.CharField(max_length=128, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    # Generation metadata: the usual fields, and everything else as the source sent it.
+    prompt = models.TextField(blank=True)
+    negative_prompt = models.TextField(blank=True)
+    sampler = models.CharField(max_length=128, blank=True)
+    steps = models.PositiveIntegerField(null=True, blank=True)
+    cfg_scale = models.FloatField(null=True, blank=True)
+    seed = models.CharField(max_length=32, blank=True, help_text="Text: seeds can exceed 2^53.")
+    size = models.CharField(max_length=32, blank=True, help_text="Generation size, e.g. 512x768.")
+    model_name = models.CharField(max_length=255, blank=True)
+    model_hash = models.CharField(max_length=64, blank=True)
+    meta = models.JSONField(default=dict, blank=True, help_text="The rest of the generation metadata.")
+
+    # The local mirror.
+    original = models.FileField(upload_to="images/original/", max_length=512, blank=True)
+    thumbnail = models.FileField(upload_to="images/thumbnail/", max_length=512, blank=True)
+    mirror_status = models.CharField(
+        max_length=16, choices=MirrorStatus.choices, default=MirrorStatus.PENDING, db_index=True
+    )
+    mirror_error = models.TextField(blank=True)
+    mirror_attempts = models.PositiveIntegerField(default=0)
+    mirrored_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["version_id", "position", "id"]
+        indexes = [models.Index(fields=["version", "position"], name="image_version_position_idx")]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class SourceRecord(models.Model):
+    """Where a model came from: one row per (provider, external key), with when and what was fetched.
+
+    A model may have several (a Civitai API response and a mirror page of the same model).
+    """
+
+    model = models.ForeignKey(Model, on_delete=models.CASCADE, related_name="sources")
+    provider = models.CharField(max_length=32, choices=Provider.choices)
+    external_id = models.CharField(
+        max_length=512, help_text="Civitai model id, HuggingFace repo id, or a mirror page's identity."
+    )
+    url = models.CharField(max_length=2048, blank=True, help_text="The URL or file it was read from.")
+    payload_hash = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the parsed record.")
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["provider", "external_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "external_id"], name="source_unique_provider_external_id"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.external_id}"
+
+
+class IngestRunStatus(models.TextChoices):
+    """The life of an ingest run."""
+
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    PARTIAL = "partial", "Partly failed"
+    FAILED = "failed", "Failed"
+
+
+class IngestRun(models.Model):
+    """One ingest, crawl or sync: what was asked, how it went, and each failure with its input."""
+
+    kind = models.CharField(max_length=32, default="ingest", help_text="ingest, crawl, sync, resync.")
+    sources = models.JSONField(default=list, help_text="What was asked for: URLs, ids, file names.")
+    status = models.CharField(
+        max_length=16, choices=IngestRunStatus.choices, default=IngestRunStatus.QUEUED, db_index=True
+    )
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text='[{"input": ..., "message": ...}]')
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    queued_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-queued_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.status})"

@@ -1,0 +1,15 @@
+"""Catalog pages."""
+
+from django.urls import path
+
+from catalog import views
+
+app_name = "catalog"
+
+urlpatterns = [
+    path("", views.model_list, name="model_list"),
+    path("models/<int:pk>/", views.model_detail, name="model_detail_bare"),
+    path("models/<int:pk>/<str:slug>/", views.model_detail, name="model_detail"),
+    path("tags/<path:name>/", views.tag_detail, name="tag"),
+    path("creators/<str:username>/", views.creator_detail, name="creator"),
+]

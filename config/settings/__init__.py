@@ -1,0 +1,1 @@
+"""Settings profiles: base (development and embedded use), test, production."""

@@ -1,0 +1,19 @@
+"""The catalog's URLs: pages, admin, and media when Django serves it."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("catalog.urls")),
+]
+
+if settings.SERVE_MEDIA:
+    media_prefix = settings.MEDIA_URL.lstrip("/")
+    urlpatterns += [re_path(rf"^{media_prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
+
+admin.site.site_header = "Catalog administration"
+admin.site.site_title = "Catalog admin"
+admin.site.index_title = "Curate the catalog"

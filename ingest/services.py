@@ -1,0 +1,496 @@
+"""The one writer of the model aggregate, and the services that run and record an ingest.
+
+`model_upsert` is the only code that writes models, versions, files, images, their tags and source records.
+It is an upsert keyed by the providers' ids: the same record twice changes nothing; a newer one updates in
+place; nothing a source leaves out (a None field) overwrites what the catalog has.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Max, Min
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.text import slugify
+
+from catalog.models import (
+    Availability,
+    Creator,
+    Image,
+    IngestRun,
+    IngestRunStatus,
+    Model,
+    ModelFile,
+    ModelType,
+    ModelVersion,
+    SourceRecord,
+    Tag,
+)
+from ingest.records import CreatorRecord, FileRecord, ImageRecord, ModelRecord, TagRecord, VersionRecord
+
+logger = logging.getLogger(__name__)
+
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+
+MODEL_FIELDS = [
+    "name", "type", "description", "nsfw", "nsfw_level", "poi", "minor", "allow_no_credit", "allow_derivatives",
+    "allow_different_license", "license", "download_count", "favorite_count", "thumbs_up_count",
+    "thumbs_down_count", "comment_count", "rating_count", "rating", "tipped_amount_count", "availability",
+    "source_availability", "civitai_id", "hf_repo_id",
+]  # fmt: skip
+VERSION_FIELDS = [
+    f.name
+    for f in fields(VersionRecord)
+    if f.name not in ("files", "images", "files_complete", "images_complete")
+]
+FILE_FIELDS = [f.name for f in fields(FileRecord) if f.name != "hashes"]
+IMAGE_FIELDS = [f.name for f in fields(ImageRecord)]
+COMMERCIAL_FLAGS = {
+    "Image": "allow_commercial_image",
+    "RentCivit": "allow_commercial_rent_civit",
+    "Rent": "allow_commercial_rent",
+    "Sell": "allow_commercial_sell",
+}
+GONE = {Availability.ARCHIVED, Availability.TAKEN_DOWN, Availability.REMOVED}
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    """What model_upsert did: the model's id and created / updated / unchanged."""
+
+    model_id: int
+    outcome: str
+
+
+def record_write(record: ModelRecord | CreatorRecord | TagRecord | ImageRecord) -> UpsertResult:
+    """Write any parsed record: a model (the aggregate), or a creator, tag or gallery image on its own."""
+    if isinstance(record, ModelRecord):
+        return model_upsert(record)
+    if isinstance(record, CreatorRecord):
+        return _creator_upsert(record)
+    if isinstance(record, TagRecord):
+        tag = tags_get_or_create([record.name])[0]
+        return UpsertResult(tag.pk, UNCHANGED)
+    return _gallery_image_update(record)
+
+
+def _creator_upsert(record: CreatorRecord) -> UpsertResult:
+    creator = Creator.objects.filter(provider=record.provider, username__iexact=record.username).first()
+    if creator is None:
+        creator = Creator.objects.create(
+            provider=record.provider, username=record.username, image_url=record.image_url or ""
+        )
+        return UpsertResult(creator.pk, CREATED)
+    if _set(creator, "image_url", record.image_url):
+        creator.save(update_fields=["image_url", "updated_at"])
+        return UpsertResult(creator.pk, UPDATED)
+    return UpsertResult(creator.pk, UNCHANGED)
+
+
+def _gallery_image_update(record: ImageRecord) -> UpsertResult:
+    """An image from /images updates the catalog's copy of it; one the catalog does not have is left alone
+    (it names no version to hang it under)."""
+    image = Image.objects.filter(civitai_id=record.civitai_id).first() if record.civitai_id else None
+    if image is None:
+        return UpsertResult(0, UNCHANGED)
+    changed = False
+    for name in IMAGE_FIELDS:
+        if name != "url":
+            changed |= _set(image, name, getattr(record, name))
+    if changed:
+        image.save()
+    return UpsertResult(image.pk, UPDATED if changed else UNCHANGED)
+
+
+def model_upsert(record: ModelRecord) -> UpsertResult:
+    """Write one parsed model with its versions, files, images and tags, in one transaction."""
+    payload_hash = record.payload_hash()
+    known = (
+        SourceRecord.objects.filter(provider=record.provider, external_id=record.source_key)
+        .values_list("model_id", "payload_hash")
+        .first()
+    )
+    if known and known[1] == payload_hash:
+        return UpsertResult(known[0], UNCHANGED)
+    try:
+        return _upsert(record, payload_hash)
+    except IntegrityError:
+        # Another worker inserted the same model (or tag) between our read and our write: read again.
+        logger.info("retrying %s:%s after a concurrent insert", record.provider, record.source_key)
+        return _upsert(record, payload_hash)
+
+
+def _upsert(record: ModelRecord, payload_hash: str) -> UpsertResult:
+    with transaction.atomic():
+        _lock(record)
+        model = _find_model(record)
+        created = model is None
+        changed = False
+        if model is None:
+            model = Model(name=record.name, type=record.type or ModelType.OTHER)
+        changed |= _apply_model(model, record)
+        if created or changed:
+            model.save()
+        changed |= _apply_creator(model, record)
+        changed |= _apply_tags(model, record)
+        changed |= _apply_versions(model, record)
+        changed |= _refresh_aggregates(model)
+        SourceRecord.objects.update_or_create(
+            provider=record.provider,
+            external_id=record.source_key,
+            defaults={
+                "model": model,
+                "url": record.source_url[:2048],
+                "payload_hash": payload_hash,
+                "fetched_at": timezone.now(),
+                "last_error": "",
+            },
+        )
+    return UpsertResult(model.pk, CREATED if created else UPDATED if changed else UNCHANGED)
+
+
+def _lock(record: ModelRecord) -> None:
+    """Serialise writers of the same model. PostgreSQL: transaction advisory locks, taken in a fixed order so
+    two writers never wait on each other crosswise. SQLite serialises writers already (BEGIN IMMEDIATE)."""
+    if connection.vendor != "postgresql":
+        return
+    keys = {f"source:{record.provider}:{record.source_key}"}
+    if record.civitai_id:
+        keys.add(f"civitai-model:{record.civitai_id}")
+    if record.hf_repo_id:
+        keys.add(f"hf:{record.hf_repo_id.lower()}")
+    keys.update(f"civitai-version:{v.civitai_id}" for v in record.versions if v.civitai_id)
+    ids = sorted({int.from_bytes(hashlib.sha256(k.encode()).digest()[:8], "big", signed=True) for k in keys})
+    with connection.cursor() as cursor:
+        for lock_id in ids:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+
+
+def _find_model(record: ModelRecord) -> Model | None:
+    """The model this record describes: by provider id, by source key, then by its versions' or images' ids
+    (a mirror page has no model id, but its download URLs carry Civitai's version ids)."""
+    if record.civitai_id:
+        found = Model.objects.filter(civitai_id=record.civitai_id).first()
+        if found:
+            return found
+    if record.hf_repo_id:
+        found = Model.objects.filter(hf_repo_id=record.hf_repo_id).first()
+        if found:
+            return found
+    source = SourceRecord.objects.filter(provider=record.provider, external_id=record.source_key).first()
+    if source:
+        return source.model
+    version_ids = [v.civitai_id for v in record.versions if v.civitai_id]
+    if version_ids:
+        version = ModelVersion.objects.filter(civitai_id__in=version_ids).select_related("model").first()
+        if version:
+            return version.model
+    image_ids = [i.civitai_id for v in record.versions for i in v.images if i.civitai_id]
+    if image_ids:
+        image = Image.objects.filter(civitai_id__in=image_ids).select_related("version__model").first()
+        if image:
+            return image.version.model
+    return None
+
+
+def _set(instance: Any, name: str, value: Any) -> bool:
+    """Set a field when the record carries a value that differs; say whether it changed."""
+    if value is None or getattr(instance, name) == value:
+        return False
+    setattr(instance, name, value)
+    return True
+
+
+def _apply_model(model: Model, record: ModelRecord) -> bool:
+    changed = False
+    for name in MODEL_FIELDS:
+        value = getattr(record, name)
+        if name in ("civitai_id", "hf_repo_id") and getattr(model, name) and value is None:
+            continue
+        changed |= _set(model, name, value)
+    if record.allow_commercial_use is not None:
+        for word, flag in COMMERCIAL_FLAGS.items():
+            changed |= _set(model, flag, word in record.allow_commercial_use)
+    slug = slugify(model.name, allow_unicode=True)[:255] or "model"
+    changed |= _set(model, "slug", slug)
+    return changed
+
+
+def _apply_creator(model: Model, record: ModelRecord) -> bool:
+    if record.creator is None:
+        return False
+    creator = Creator.objects.filter(
+        provider=record.creator.provider, username__iexact=record.creator.username
+    ).first()
+    if creator is None:
+        creator = Creator.objects.create(
+            provider=record.creator.provider,
+            username=record.creator.username,
+            image_url=record.creator.image_url or "",
+        )
+    elif record.creator.image_url and creator.image_url != record.creator.image_url:
+        creator.image_url = record.creator.image_url
+        creator.save(update_fields=["image_url", "updated_at"])
+    if model.creator_id == creator.pk:
+        return False
+    model.creator = creator
+    model.save(update_fields=["creator", "updated_at"])
+    return True
+
+
+def tags_get_or_create(names: list[str]) -> list[Tag]:
+    """Tags by name, case-insensitively, creating the missing ones; in the order given."""
+    wanted = {name.lower(): name for name in names}
+    existing = {t.name.lower(): t for t in Tag.objects.annotate(lname=Lower("name")).filter(lname__in=wanted)}
+    missing = [Tag(name=name) for key, name in wanted.items() if key not in existing]
+    if missing:
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {
+            t.name.lower(): t for t in Tag.objects.annotate(lname=Lower("name")).filter(lname__in=wanted)
+        }
+    return [existing[key] for key in wanted if key in existing]
+
+
+def _apply_tags(model: Model, record: ModelRecord) -> bool:
+    if record.tags is None:
+        return False
+    tags = tags_get_or_create(list(record.tags))
+    current = set(model.tags.values_list("pk", flat=True))
+    if current == {t.pk for t in tags}:
+        return False
+    model.tags.set(tags)
+    return True
+
+
+def _apply_versions(model: Model, record: ModelRecord) -> bool:
+    changed = False
+    existing = list(model.versions.all())
+    by_civitai = {v.civitai_id: v for v in existing if v.civitai_id}
+    by_sha = {v.hf_sha: v for v in existing if v.hf_sha}
+    # A version may already exist under another model (a mirror-only model merged into its Civitai twin).
+    foreign_ids = [v.civitai_id for v in record.versions if v.civitai_id and v.civitai_id not in by_civitai]
+    if foreign_ids:
+        for version in ModelVersion.objects.filter(civitai_id__in=foreign_ids):
+            by_civitai[version.civitai_id] = version
+    seen: list[ModelVersion] = []
+    for vrec in record.versions:
+        version = (by_civitai.get(vrec.civitai_id) if vrec.civitai_id else None) or (
+            by_sha.get(vrec.hf_sha) if vrec.hf_sha else None
+        )
+        if version is None and not vrec.civitai_id and not vrec.hf_sha:
+            # A mirror page's version with no files carries no id: match it by name when that is unambiguous.
+            named = [v for v in existing if v.name == (vrec.name or "") and v not in seen]
+            version = named[0] if len(named) == 1 else None
+        new = version is None
+        if version is None:
+            version = ModelVersion(model=model)
+        version_changed = version.model_id != model.pk
+        version.model = model
+        for name in VERSION_FIELDS:
+            value = getattr(vrec, name)
+            if name == "trained_words" and value is not None:
+                value = list(value)
+            version_changed |= _set(version, name, value)
+        if new or version_changed:
+            version.save()
+        changed |= new or version_changed
+        gone = model.availability in GONE
+        changed |= _apply_files(version, vrec, prune=vrec.files_complete and not gone)
+        changed |= _apply_images(version, vrec, prune=vrec.images_complete and not gone)
+        seen.append(version)
+    changed |= _order_versions(model, seen, complete=record.versions_complete)
+    return changed
+
+
+def _order_versions(model: Model, seen: list[ModelVersion], *, complete: bool) -> bool:
+    """Newest first. A full model payload gives the order; otherwise order by the versions' dates."""
+    versions = list(model.versions.all())
+    if complete:
+        seen_ids = [v.pk for v in seen]
+        rest = sorted((v for v in versions if v.pk not in seen_ids), key=lambda v: v.position)
+        ordered = [next(v for v in versions if v.pk == pk) for pk in seen_ids] + rest
+    else:
+        epoch = datetime.min.replace(tzinfo=UTC)
+
+        def when(v: ModelVersion) -> Any:
+            return v.published_at or v.source_created_at or v.source_updated_at or epoch
+
+        ordered = sorted(versions, key=lambda v: (when(v), -(v.position)), reverse=True)
+    moved = [v for i, v in enumerate(ordered) if v.position != i]
+    for i, version in enumerate(ordered):
+        version.position = i
+    if moved:
+        ModelVersion.objects.bulk_update(moved, ["position"])
+    return bool(moved)
+
+
+def _apply_files(version: ModelVersion, vrec: VersionRecord, *, prune: bool) -> bool:
+    changed = False
+    existing = list(version.files.all())
+    by_id = {f.civitai_id: f for f in existing if f.civitai_id}
+    by_url = {(f.download_url, f.name): f for f in existing}
+    by_url_only = {}
+    for f in existing:
+        by_url_only.setdefault(f.download_url, []).append(f)
+    kept: set[int] = set()
+    for position, frec in enumerate(vrec.files):
+        file = (by_id.get(frec.civitai_id) if frec.civitai_id else None) or by_url.get(
+            (frec.download_url, frec.name)
+        )
+        if file is None and frec.download_url and len(by_url_only.get(frec.download_url, [])) == 1:
+            candidate = by_url_only[frec.download_url][0]
+            if candidate.pk not in kept and not (candidate.civitai_id and frec.civitai_id):
+                file = candidate
+        new = file is None
+        if file is None:
+            file = ModelFile(version=version)
+        file_changed = _set(file, "position", position)
+        for name in FILE_FIELDS:
+            file_changed |= _set(file, name, getattr(frec, name))
+        for name, value in frec.hashes.items():
+            file_changed |= _set(file, name, value)
+        if new or file_changed:
+            file.save()
+        kept.add(file.pk)
+        changed |= new or file_changed
+    if prune:
+        stale = [f.pk for f in existing if f.pk not in kept]
+        if stale:
+            ModelFile.objects.filter(pk__in=stale).delete()
+            changed = True
+    return changed
+
+
+def _apply_images(version: ModelVersion, vrec: VersionRecord, *, prune: bool) -> bool:
+    changed = False
+    existing = list(version.images.all())
+    by_id = {i.civitai_id: i for i in existing if i.civitai_id}
+    by_url = {i.url: i for i in existing}
+    foreign_ids = [i.civitai_id for i in vrec.images if i.civitai_id and i.civitai_id not in by_id]
+    if foreign_ids:
+        for image in Image.objects.filter(civitai_id__in=foreign_ids):
+            by_id[image.civitai_id] = image
+    kept: set[int] = set()
+    for position, irec in enumerate(vrec.images):
+        image = (by_id.get(irec.civitai_id) if irec.civitai_id else None) or by_url.get(irec.url)
+        new = image is None
+        if image is None:
+            image = Image(version=version)
+        image_changed = _set(image, "version_id", version.pk)
+        if vrec.images_complete or new:
+            image_changed |= _set(image, "position", position)
+        for name in IMAGE_FIELDS:
+            image_changed |= _set(image, name, getattr(irec, name))
+        if new or image_changed:
+            image.save()
+        kept.add(image.pk)
+        changed |= new or image_changed
+    if prune:
+        stale = [i.pk for i in existing if i.pk not in kept]
+        if stale:
+            Image.objects.filter(pk__in=stale).delete()
+            changed = True
+    return changed
+
+
+def _refresh_aggregates(model: Model) -> bool:
+    """Fields derived from the versions, kept on the model so lists sort and filter without joins."""
+    dates = model.versions.aggregate(
+        first=Min("published_at"), first_created=Min("source_created_at"), last=Max("source_updated_at")
+    )
+    image_count = Image.objects.filter(version__model=model).count()
+    changed = False
+    changed |= _set(model, "image_count", image_count)
+    changed |= _set(model, "published_at", dates["first"] or dates["first_created"])
+    changed |= _set(model, "last_version_at", dates["last"] or dates["first"] or dates["first_created"])
+    if changed:
+        model.save(update_fields=["image_count", "published_at", "last_version_at", "updated_at"])
+    return changed
+
+
+# --- Ingest runs ------------------------------------------------------------------------------------------
+
+
+def ingest_run_create(*, kind: str, sources: list[str], requested_by: Any = None) -> IngestRun:
+    """A new run, queued."""
+    return IngestRun.objects.create(
+        kind=kind, sources=[str(s)[:2048] for s in sources], requested_by=requested_by
+    )
+
+
+def ingest_run_start(run: IngestRun) -> None:
+    """Mark a run as running (again, when a worker picks it up after a crash)."""
+    run.status = IngestRunStatus.RUNNING
+    run.started_at = run.started_at or timezone.now()
+    run.save(update_fields=["status", "started_at"])
+
+
+def ingest_run_count(run_id: int, outcome: str) -> None:
+    """Add one created / updated / unchanged to a run, atomically (several workers may share a run)."""
+    field = {CREATED: "created_count", UPDATED: "updated_count", UNCHANGED: "unchanged_count"}[outcome]
+    IngestRun.objects.filter(pk=run_id).update(**{field: F(field) + 1})
+
+
+def ingest_run_fail_item(run_id: int, source: str, message: str) -> None:
+    """Record one failed input with a readable message, keeping the first 1,000 failures in full."""
+    with transaction.atomic():
+        run = IngestRun.objects.select_for_update().get(pk=run_id)
+        run.failed_count += 1
+        if len(run.errors) < 1000:
+            run.errors.append({"input": str(source)[:2048], "message": _redact(str(message))[:2000]})
+        run.save(update_fields=["failed_count", "errors"])
+
+
+def ingest_run_finish(run: IngestRun) -> IngestRun:
+    """Close a run: succeeded, partly failed or failed, from its counts."""
+    run.refresh_from_db()
+    done = run.created_count + run.updated_count + run.unchanged_count
+    if run.failed_count == 0:
+        run.status = IngestRunStatus.SUCCEEDED
+    else:
+        run.status = IngestRunStatus.PARTIAL if done else IngestRunStatus.FAILED
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "finished_at"])
+    return run
+
+
+def _redact(message: str) -> str:
+    """Secrets never reach a run's errors."""
+    from django.conf import settings
+
+    for secret in (settings.CIVITAI_API_KEY, settings.HF_TOKEN):
+        if secret:
+            message = message.replace(secret, "[redacted]")
+    return message
+
+
+def ingest_run_queue(*, kind: str, sources: list[str], requested_by: Any = None) -> IngestRun:
+    """Create a run and queue its task once the run row is committed."""
+    from ingest.tasks import ingest_run_task
+
+    run = ingest_run_create(kind=kind, sources=sources, requested_by=requested_by)
+    transaction.on_commit(lambda: ingest_run_task.delay(run.pk))
+    return run
+
+
+def models_resync_queue(*, model_ids: list[int], requested_by: Any = None) -> IngestRun | None:
+    """Queue a re-fetch of models from Civitai or HuggingFace; None when none of them came from there."""
+    from django.conf import settings
+
+    sources = []
+    for civitai_id, hf_repo_id in Model.objects.filter(pk__in=model_ids).values_list(
+        "civitai_id", "hf_repo_id"
+    ):
+        if civitai_id:
+            sources.append(f"{settings.CIVITAI_BASE_URL.rstrip('/')}/models/{civitai_id}")
+        elif hf_repo_id:
+            sources.append(f"{settings.HF_ENDPOINT.rstrip('/')}/{hf_repo_id}")
+    if not sources:
+        return None
+    return ingest_run_queue(kind="resync", sources=sources, requested_by=requested_by)
