@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import models as db_models
+from django.db import transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.html import format_html
 
 from catalog import services
@@ -347,6 +353,46 @@ class SourceRecordAdmin(admin.ModelAdmin):
     raw_id_fields = ["model"]
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(d, initial) for d in data]
+        return [super().clean(data, initial)] if data else []
+
+
+class IngestForm(forms.Form):
+    """What an admin asks to ingest: sources typed one a line, and/or uploaded files."""
+
+    sources = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
+        required=False,
+        label="URLs and ids",
+        help_text="One a line: https://civitai.com/models/1069, a version id, owner/repo on HuggingFace.",
+    )
+    files = MultipleFileField(required=False, label="Files")
+    model_type = forms.CharField(
+        required=False, label="Type for mirror pages", help_text="e.g. LORA (optional)"
+    )
+
+    def clean(self):
+        data = super().clean()
+        lines = [line.strip() for line in (data.get("sources") or "").splitlines() if line.strip()]
+        if len(lines) > 1000:
+            raise forms.ValidationError("At most 1,000 sources at once.")
+        data["source_list"] = lines
+        if not lines and not data.get("files"):
+            raise forms.ValidationError("Give at least one URL, id or file.")
+        return data
+
+
 @admin.register(IngestRun)
 class IngestRunAdmin(admin.ModelAdmin):
     formfield_overrides = URL_FIELDS
@@ -359,3 +405,35 @@ class IngestRunAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def get_urls(self):
+        custom = [
+            path("ingest/", self.admin_site.admin_view(self.ingest_view), name="catalog_ingestrun_ingest"),
+        ]
+        return custom + super().get_urls()
+
+    def ingest_view(self, request: HttpRequest):
+        """The ingest form: queue an ingest run of typed sources and uploaded files."""
+        from ingest.services import ingest_run_queue, uploads_save
+
+        if not request.user.has_perm("catalog.change_model"):
+            raise PermissionDenied
+        form = IngestForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            sources = form.cleaned_data["source_list"] + uploads_save(form.cleaned_data["files"])
+            with transaction.atomic():
+                run = ingest_run_queue(
+                    kind="ingest",
+                    sources=sources,
+                    requested_by=request.user,
+                    model_type=form.cleaned_data["model_type"],
+                )
+            self.message_user(request, f"Queued ingest run #{run.pk} for {len(sources)} source(s).")
+            return redirect("admin:catalog_ingestrun_change", run.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": "Ingest models",
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "admin/catalog/ingestrun/ingest_form.html", context)

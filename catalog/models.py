@@ -441,6 +441,9 @@ class IngestRun(models.Model):
 
     kind = models.CharField(max_length=32, default="ingest", help_text="ingest, crawl, sync, resync.")
     sources = models.JSONField(default=list, help_text="What was asked for: URLs, ids, file names.")
+    model_type = models.CharField(
+        max_length=64, blank=True, help_text="Type for mirror pages that name none."
+    )
     status = models.CharField(
         max_length=16, choices=IngestRunStatus.choices, default=IngestRunStatus.QUEUED, db_index=True
     )
@@ -449,6 +452,8 @@ class IngestRun(models.Model):
     unchanged_count = models.PositiveIntegerField(default=0)
     failed_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True, help_text='[{"input": ..., "message": ...}]')
+    attempts = models.PositiveIntegerField(default=0, help_text="How many times a worker started this run.")
+    notes = models.TextField(blank=True, help_text="What happened beyond the counts (restarts, ...).")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -130,11 +130,11 @@ class Fetcher:
     def __exit__(self, *exc: object) -> None:
         self.client.close()
 
-    def get(self, url: str, *, ok_statuses: tuple[int, ...] = (200,)) -> Response:
+    def get(self, url: str, *, ok_statuses: tuple[int, ...] = (200,), accept: str | None = None) -> Response:
         """GET with redirects checked hop by hop and retries on transport errors, 429 and 5xx."""
         for attempt in range(MAX_RETRIES + 1):
             try:
-                return self._get_once(url, ok_statuses)
+                return self._get_once(url, ok_statuses, accept)
             except TransientFetchError as exc:
                 if attempt == MAX_RETRIES:
                     raise
@@ -143,12 +143,13 @@ class Fetcher:
                 self.sleep(delay)
         raise AssertionError("unreachable")
 
-    def _get_once(self, url: str, ok_statuses: tuple[int, ...]) -> Response:
+    def _get_once(self, url: str, ok_statuses: tuple[int, ...], accept: str | None = None) -> Response:
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             url_check(current)
             try:
-                with self.client.stream("GET", current, headers=_auth_headers(current)) as response:
+                headers = {**_auth_headers(current), **({"Accept": accept} if accept else {})}
+                with self.client.stream("GET", current, headers=headers) as response:
                     if response.is_redirect:
                         location = response.headers.get("Location", "")
                         current = urljoin(current, location)
@@ -253,7 +254,9 @@ def fetch_civitai_version(fetcher: Fetcher, version_id: int, *, label: str) -> I
     generation metadata that 2024+ model lists leave out)."""
     response = fetcher.get(_civitai_api(f"model-versions/{version_id}"), ok_statuses=(200, 404, 410))
     if response.status in (404, 410):
-        raise FetchError(label, f"Civitai has no model version {version_id} (HTTP {response.status})")
+        raise FetchError(
+            label, f"Civitai has no model version {version_id} (HTTP {response.status})", response.status
+        )
     data = response.json()
     model_id = data.get("modelId") if isinstance(data, dict) else None
     if isinstance(model_id, int):
@@ -265,7 +268,9 @@ def fetch_huggingface(fetcher: Fetcher, repo_id: str, *, label: str) -> Iterator
     base = settings.HF_ENDPOINT.rstrip("/")
     response = fetcher.get(f"{base}/api/models/{repo_id}?blobs=true", ok_statuses=(200, 401, 404))
     if response.status in (401, 404):
-        raise FetchError(label, f"HuggingFace has no public repo {repo_id} (HTTP {response.status})")
+        raise FetchError(
+            label, f"HuggingFace has no public repo {repo_id} (HTTP {response.status})", response.status
+        )
     data = response.json()
     sha = data.get("sha") if isinstance(data, dict) else None
     card = None
@@ -275,3 +280,60 @@ def fetch_huggingface(fetcher: Fetcher, repo_id: str, *, label: str) -> Iterator
         readme = fetcher.get(f"{base}/{repo_id}/raw/{sha or 'main'}/README.md", ok_statuses=(200, 404))
         card = readme.body if readme.status == 200 else None
     yield from parse_json(data, name=label, card=card, hf_endpoint=settings.HF_ENDPOINT)
+
+
+CIVITAI_SORTS = (
+    "Highest Rated", "Most Downloaded", "Most Liked", "Most Discussed", "Most Collected", "Most Images", "Newest",
+    "Oldest",
+)  # fmt: skip
+
+
+def crawl_civitai(
+    fetcher: Fetcher, params: dict[str, str | list[str]], *, limit: int | None
+) -> Iterator[Parsed]:
+    """Walk Civitai's /api/v1/models with its cursor (metadata.nextCursor) and yield each model."""
+    query: dict[str, str | list[str]] = {"limit": "100", "nsfw": "true", **params}
+    seen = 0
+    url = httpx.URL(_civitai_api("models"), params=query)
+    while True:
+        response = fetcher.get(str(url))
+        data = response.json()
+        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+            raise ParseError(str(url), "expected a /models list response with items")
+        for label, parsed in parse_json(
+            {"items": data["items"], "metadata": {}},
+            name=str(url),
+            civitai_base_url=settings.CIVITAI_BASE_URL,
+        ):
+            yield label, parsed
+            seen += 1
+            if limit is not None and seen >= limit:
+                return
+        metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+        cursor = metadata.get("nextCursor")
+        if cursor in (None, "") or not data["items"]:
+            return
+        url = httpx.URL(_civitai_api("models"), params={**query, "cursor": str(cursor)})
+
+
+def crawl_huggingface(
+    fetcher: Fetcher, params: dict[str, str | list[str]], *, limit: int | None
+) -> Iterator[Parsed]:
+    """Walk HuggingFace's /api/models list with its Link header pagination and yield each model."""
+    base = settings.HF_ENDPOINT.rstrip("/")
+    query = {"limit": "100", "full": "true", "cardData": "true", **params}
+    url: str | None = str(httpx.URL(f"{base}/api/models", params=query))
+    seen = 0
+    while url:
+        response = fetcher.get(url)
+        data = response.json()
+        if not isinstance(data, list):
+            raise ParseError(url, "expected a list of models")
+        for i, item in enumerate(data):
+            for label, parsed in parse_json(item, name=f"{url}[{i}]", hf_endpoint=settings.HF_ENDPOINT):
+                yield label, parsed
+                seen += 1
+                if limit is not None and seen >= limit:
+                    return
+        next_link = httpx.Response(200, headers=response.headers).links.get("next", {}).get("url")
+        url = urljoin(url, next_link) if next_link else None

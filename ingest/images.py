@@ -95,3 +95,35 @@ def image_mirror_failed(image: Image, message: str) -> None:
         mirror_error=message[:2000],
         mirror_attempts=image.mirror_attempts + 1,
     )
+
+
+def image_mirror(image_id: int, *, fetcher=None) -> Image | None:
+    """Download one image (allowed hosts only, size-capped, content-type checked) and store it.
+
+    Returns the image, or None when it is gone or already mirrored. A refused or broken body is recorded on the
+    image and not retried; a transient error propagates so the task can retry it.
+    """
+    from ingest.errors import FetchError, TransientFetchError
+    from ingest.fetchers import Fetcher
+
+    image = Image.objects.filter(pk=image_id).first()
+    if image is None or image.mirror_status == MirrorStatus.MIRRORED:
+        return None
+    own = fetcher is None
+    fetcher = fetcher or Fetcher(max_bytes=settings.IMAGE_MAX_BYTES)
+    try:
+        response = fetcher.get(image.url, accept="image/*")
+        content_type = response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+        if not content_type.startswith("image/") or content_type == "image/svg+xml":
+            raise ImageRejected(image.url, f"content type {content_type or '(none)'} is not a raster image")
+        return image_store(image, response.body)
+    except TransientFetchError:
+        Image.objects.filter(pk=image.pk).update(mirror_attempts=image.mirror_attempts + 1)
+        raise
+    except (ImageRejected, FetchError) as exc:
+        image_mirror_failed(image, exc.message)
+        logger.info("image %s not mirrored: %s", image.pk, exc)
+        return None
+    finally:
+        if own:
+            fetcher.client.close()

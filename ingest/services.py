@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Min
 from django.db.models.functions import Lower
@@ -25,6 +27,7 @@ from catalog.models import (
     Image,
     IngestRun,
     IngestRunStatus,
+    MirrorStatus,
     Model,
     ModelFile,
     ModelType,
@@ -152,6 +155,8 @@ def _upsert(record: ModelRecord, payload_hash: str) -> UpsertResult:
                 "last_error": "",
             },
         )
+    if (created or changed) and settings.IMAGE_MIRROR_ON_INGEST:
+        images_mirror_queue(model_id=model.pk)
     return UpsertResult(model.pk, CREATED if created else UPDATED if changed else UNCHANGED)
 
 
@@ -196,6 +201,12 @@ def _find_model(record: ModelRecord) -> Model | None:
         image = Image.objects.filter(civitai_id__in=image_ids).select_related("version__model").first()
         if image:
             return image.version.model
+    if record.provider == "mirror" and not record.versions and record.description:
+        # A page with no versions carries no id at all: it is the Civitai model with the same name and the
+        # same (sanitized) description, when exactly one has them.
+        twins = list(Model.objects.filter(name=record.name, description=record.description)[:2])
+        if len(twins) == 1:
+            return twins[0]
     return None
 
 
@@ -301,8 +312,8 @@ def _apply_versions(model: Model, record: ModelRecord) -> bool:
             version.save()
         changed |= new or version_changed
         gone = model.availability in GONE
-        changed |= _apply_files(version, vrec, prune=vrec.files_complete and not gone)
-        changed |= _apply_images(version, vrec, prune=vrec.images_complete and not gone)
+        changed |= _apply_files(version, vrec, prune=vrec.files_complete and not gone, new_version=new)
+        changed |= _apply_images(version, vrec, prune=vrec.images_complete and not gone, new_version=new)
         seen.append(version)
     changed |= _order_versions(model, seen, complete=record.versions_complete)
     return changed
@@ -330,73 +341,91 @@ def _order_versions(model: Model, seen: list[ModelVersion], *, complete: bool) -
     return bool(moved)
 
 
-def _apply_files(version: ModelVersion, vrec: VersionRecord, *, prune: bool) -> bool:
-    changed = False
-    existing = list(version.files.all())
+def _apply_files(version: ModelVersion, vrec: VersionRecord, *, prune: bool, new_version: bool) -> bool:
+    existing = [] if new_version else list(version.files.all())
     by_id = {f.civitai_id: f for f in existing if f.civitai_id}
     by_url = {(f.download_url, f.name): f for f in existing}
-    by_url_only = {}
+    by_url_only: dict[str, list[ModelFile]] = {}
     for f in existing:
         by_url_only.setdefault(f.download_url, []).append(f)
-    kept: set[int] = set()
+    matched: set[int] = set()
+    created: list[ModelFile] = []
+    updated: list[ModelFile] = []
     for position, frec in enumerate(vrec.files):
         file = (by_id.get(frec.civitai_id) if frec.civitai_id else None) or by_url.get(
             (frec.download_url, frec.name)
         )
         if file is None and frec.download_url and len(by_url_only.get(frec.download_url, [])) == 1:
+            # A mirror page names a file by its URL only; the API adds its id and hashes later.
             candidate = by_url_only[frec.download_url][0]
-            if candidate.pk not in kept and not (candidate.civitai_id and frec.civitai_id):
+            if candidate.pk not in matched and not (candidate.civitai_id and frec.civitai_id):
                 file = candidate
-        new = file is None
         if file is None:
             file = ModelFile(version=version)
+            created.append(file)
+        else:
+            matched.add(file.pk)
         file_changed = _set(file, "position", position)
         for name in FILE_FIELDS:
             file_changed |= _set(file, name, getattr(frec, name))
         for name, value in frec.hashes.items():
             file_changed |= _set(file, name, value)
-        if new or file_changed:
-            file.save()
-        kept.add(file.pk)
-        changed |= new or file_changed
-    if prune:
-        stale = [f.pk for f in existing if f.pk not in kept]
-        if stale:
-            ModelFile.objects.filter(pk__in=stale).delete()
-            changed = True
-    return changed
+        if file_changed and file.pk:
+            updated.append(file)
+    _save_rows(ModelFile, created, updated)
+    stale = [f.pk for f in existing if f.pk not in matched] if prune else []
+    if stale:
+        ModelFile.objects.filter(pk__in=stale).delete()
+    return bool(created or updated or stale)
 
 
-def _apply_images(version: ModelVersion, vrec: VersionRecord, *, prune: bool) -> bool:
-    changed = False
-    existing = list(version.images.all())
+def _apply_images(version: ModelVersion, vrec: VersionRecord, *, prune: bool, new_version: bool) -> bool:
+    existing = [] if new_version else list(version.images.all())
     by_id = {i.civitai_id: i for i in existing if i.civitai_id}
     by_url = {i.url: i for i in existing}
     foreign_ids = [i.civitai_id for i in vrec.images if i.civitai_id and i.civitai_id not in by_id]
     if foreign_ids:
+        # An image may sit under another version (a mirror-only model merged into its Civitai twin).
         for image in Image.objects.filter(civitai_id__in=foreign_ids):
             by_id[image.civitai_id] = image
-    kept: set[int] = set()
+    matched: set[int] = set()
+    created: list[Image] = []
+    updated: list[Image] = []
     for position, irec in enumerate(vrec.images):
         image = (by_id.get(irec.civitai_id) if irec.civitai_id else None) or by_url.get(irec.url)
-        new = image is None
         if image is None:
-            image = Image(version=version)
+            image = Image(version=version, position=position)
+            created.append(image)
+        else:
+            matched.add(image.pk)
         image_changed = _set(image, "version_id", version.pk)
-        if vrec.images_complete or new:
+        if vrec.images_complete:
             image_changed |= _set(image, "position", position)
         for name in IMAGE_FIELDS:
             image_changed |= _set(image, name, getattr(irec, name))
-        if new or image_changed:
-            image.save()
-        kept.add(image.pk)
-        changed |= new or image_changed
-    if prune:
-        stale = [i.pk for i in existing if i.pk not in kept]
-        if stale:
-            Image.objects.filter(pk__in=stale).delete()
-            changed = True
-    return changed
+        if image_changed and image.pk:
+            updated.append(image)
+    _save_rows(Image, created, updated)
+    stale = [i.pk for i in existing if i.pk not in matched] if prune else []
+    if stale:
+        Image.objects.filter(pk__in=stale).delete()
+    return bool(created or updated or stale)
+
+
+def _save_rows(model_class: type, created: list, updated: list) -> None:
+    """Insert new rows in one statement and update changed ones in one (not a query per row)."""
+    now = timezone.now()
+    for row in created:
+        row.created_at = row.updated_at = now
+    if created:
+        model_class.objects.bulk_create(created)
+    if updated:
+        for row in updated:
+            row.updated_at = now
+        names = [
+            f.name for f in model_class._meta.concrete_fields if not f.primary_key and f.name != "created_at"
+        ]
+        model_class.objects.bulk_update(updated, names)
 
 
 def _refresh_aggregates(model: Model) -> bool:
@@ -417,18 +446,33 @@ def _refresh_aggregates(model: Model) -> bool:
 # --- Ingest runs ------------------------------------------------------------------------------------------
 
 
-def ingest_run_create(*, kind: str, sources: list[str], requested_by: Any = None) -> IngestRun:
+def ingest_run_create(
+    *, kind: str, sources: list[str], requested_by: Any = None, model_type: str = ""
+) -> IngestRun:
     """A new run, queued."""
     return IngestRun.objects.create(
-        kind=kind, sources=[str(s)[:2048] for s in sources], requested_by=requested_by
+        kind=kind,
+        sources=[str(s)[:2048] for s in sources],
+        requested_by=requested_by,
+        model_type=model_type[:64],
     )
 
 
 def ingest_run_start(run: IngestRun) -> None:
-    """Mark a run as running (again, when a worker picks it up after a crash)."""
+    """Mark a run as running. A run found running already was cut off (its worker died): say so, and start
+    it again; the writer is idempotent, so what the first attempt wrote counts as unchanged this time."""
+    run.refresh_from_db()
+    now = timezone.now()
+    if run.status == IngestRunStatus.RUNNING:
+        run.notes += (
+            f"{now:%Y-%m-%d %H:%M:%S} attempt {run.attempts + 1}: the previous attempt stopped before it "
+            f"finished (worker lost); started again. Counts before the restart: {run.created_count} created, "
+            f"{run.updated_count} updated, {run.unchanged_count} unchanged, {run.failed_count} failed.\n"
+        )
     run.status = IngestRunStatus.RUNNING
-    run.started_at = run.started_at or timezone.now()
-    run.save(update_fields=["status", "started_at"])
+    run.attempts += 1
+    run.started_at = run.started_at or now
+    run.save(update_fields=["status", "started_at", "attempts", "notes"])
 
 
 def ingest_run_count(run_id: int, outcome: str) -> None:
@@ -462,27 +506,27 @@ def ingest_run_finish(run: IngestRun) -> IngestRun:
 
 def _redact(message: str) -> str:
     """Secrets never reach a run's errors."""
-    from django.conf import settings
-
     for secret in (settings.CIVITAI_API_KEY, settings.HF_TOKEN):
         if secret:
             message = message.replace(secret, "[redacted]")
     return message
 
 
-def ingest_run_queue(*, kind: str, sources: list[str], requested_by: Any = None) -> IngestRun:
+def ingest_run_queue(
+    *, kind: str, sources: list[str], requested_by: Any = None, model_type: str = ""
+) -> IngestRun:
     """Create a run and queue its task once the run row is committed."""
     from ingest.tasks import ingest_run_task
 
-    run = ingest_run_create(kind=kind, sources=sources, requested_by=requested_by)
+    run = ingest_run_create(kind=kind, sources=sources, requested_by=requested_by, model_type=model_type)
     transaction.on_commit(lambda: ingest_run_task.delay(run.pk))
     return run
 
 
-def models_resync_queue(*, model_ids: list[int], requested_by: Any = None) -> IngestRun | None:
+def models_resync_queue(
+    *, model_ids: list[int], requested_by: Any = None, kind: str = "resync"
+) -> IngestRun | None:
     """Queue a re-fetch of models from Civitai or HuggingFace; None when none of them came from there."""
-    from django.conf import settings
-
     sources = []
     for civitai_id, hf_repo_id in Model.objects.filter(pk__in=model_ids).values_list(
         "civitai_id", "hf_repo_id"
@@ -493,4 +537,62 @@ def models_resync_queue(*, model_ids: list[int], requested_by: Any = None) -> In
             sources.append(f"{settings.HF_ENDPOINT.rstrip('/')}/{hf_repo_id}")
     if not sources:
         return None
-    return ingest_run_queue(kind="resync", sources=sources, requested_by=requested_by)
+    return ingest_run_queue(kind=kind, sources=sources, requested_by=requested_by)
+
+
+def models_sync_due_queue(*, limit: int = 500) -> IngestRun | None:
+    """Queue a sync of the models from Civitai or HuggingFace whose last fetch is the oldest and overdue."""
+    cutoff = timezone.now() - timedelta(hours=settings.SYNC_INTERVAL_HOURS)
+    due = (
+        SourceRecord.objects.filter(provider__in=["civitai", "huggingface"])
+        .values("model_id")
+        .annotate(last=Max("fetched_at"))
+        .filter(last__lt=cutoff)
+        .order_by("last")
+        .values_list("model_id", flat=True)[:limit]
+    )
+    return models_resync_queue(model_ids=list(due), kind="sync")
+
+
+def model_mark_gone(*, civitai_id: int | None = None, hf_repo_id: str | None = None, status: int) -> int:
+    """A model its source answers 404/410 for: mark it removed, keep its last good data. Returns rows marked."""
+    models = Model.objects.none()
+    if civitai_id:
+        models = Model.objects.filter(civitai_id=civitai_id)
+    elif hf_repo_id:
+        models = Model.objects.filter(hf_repo_id=hf_repo_id)
+    marked = models.exclude(availability=Availability.REMOVED).update(
+        availability=Availability.REMOVED, updated_at=timezone.now()
+    )
+    SourceRecord.objects.filter(model__in=models).update(last_error=f"HTTP {status} at the source")
+    return marked
+
+
+def images_mirror_queue(*, model_id: int | None = None, limit: int = 5000) -> int:
+    """Queue mirroring of images not mirrored yet (one model's, or the catalog's), after commit."""
+    from ingest.tasks import image_mirror_task
+
+    images = Image.objects.filter(mirror_status=MirrorStatus.PENDING, mirror_attempts__lt=5)
+    if model_id is not None:
+        images = images.filter(version__model_id=model_id)
+    ids = list(images.order_by("pk").values_list("pk", flat=True)[:limit])
+    for image_id in ids:
+        transaction.on_commit(lambda image_id=image_id: image_mirror_task.delay(image_id))
+    return len(ids)
+
+
+UPLOAD_PREFIX = "upload:"
+
+
+def uploads_save(files: list[Any]) -> list[str]:
+    """Keep uploaded files in media storage for the worker; return them as sources ("upload:<storage name>")."""
+    import uuid
+
+    from django.core.files.storage import default_storage
+
+    sources = []
+    folder = f"ingest-uploads/{uuid.uuid4().hex}"
+    for upload in files:
+        name = default_storage.save(f"{folder}/{Path(upload.name).name}", upload)
+        sources.append(f"{UPLOAD_PREFIX}{name}")
+    return sources

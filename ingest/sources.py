@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode
 
 from django.conf import settings
 
 from catalog.models import IngestRun
 from ingest import services
-from ingest.errors import IngestError, ParseError
+from ingest.errors import FetchError, IngestError, ParseError
 from ingest.parsers.documents import Parsed, parse_document
 from ingest.parsers.mirror import mirror_type_from_path
 
@@ -18,6 +19,7 @@ logger = logging.getLogger(__name__)
 
 FILE_SUFFIXES = (".json", ".jsonl", ".gz", ".md", ".info")
 MAX_FILE_BYTES = 1024**3
+CRAWL_PREFIX = "crawl:"
 
 
 def source_files(path: Path) -> list[Path]:
@@ -44,6 +46,9 @@ def _card_beside(path: Path) -> bytes | None:
 
 def parse_source(source: str, *, model_type: str | None = None) -> Iterator[Parsed]:
     """Every record one source yields, or the error that source met."""
+    if source.startswith(services.UPLOAD_PREFIX):
+        yield from _parse_upload(source[len(services.UPLOAD_PREFIX) :], model_type)
+        return
     path = Path(source)
     if path.exists():
         for file in source_files(path):
@@ -61,19 +66,67 @@ def parse_source(source: str, *, model_type: str | None = None) -> Iterator[Pars
                 hf_endpoint=settings.HF_ENDPOINT,
             )
         return
-    from ingest.fetchers import fetch_source  # network code only when a source is not a local file
+    from ingest import fetchers  # network code only when a source is not a local file
 
-    yield from fetch_source(source)
+    if source.startswith(CRAWL_PREFIX):
+        provider, _, query = source[len(CRAWL_PREFIX) :].partition("?")
+        params = {k: v if len(v) > 1 else v[0] for k, v in parse_qs(query).items()}
+        limit = params.pop("max", None)
+        crawl = {"civitai": fetchers.crawl_civitai, "huggingface": fetchers.crawl_huggingface}.get(provider)
+        if crawl is None:
+            raise FetchError(source, f"unknown provider {provider!r}: civitai or huggingface")
+        with fetchers.Fetcher() as fetcher:
+            yield from crawl(fetcher, params, limit=int(limit) if isinstance(limit, str) else None)
+        return
+    yield from fetchers.fetch_source(source)
 
 
-def ingest_run_execute(
-    run: IngestRun,
-    *,
-    model_type: str | None = None,
-    progress: Callable[[str, str], None] | None = None,
-) -> IngestRun:
+def _parse_upload(name: str, model_type: str | None) -> Iterator[Parsed]:
+    """A file uploaded through the admin, kept in media storage until its run is done."""
+    from django.core.files.storage import default_storage
+
+    if not name.startswith("ingest-uploads/") or ".." in name.split("/"):
+        raise FetchError(name, "not an uploaded file")
+    if not default_storage.exists(name):
+        raise FetchError(name, "the uploaded file is gone")
+    with default_storage.open(name, "rb") as upload:
+        raw = upload.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise ParseError(name, f"larger than {MAX_FILE_BYTES} bytes")
+    display = name.split("/", 2)[-1]
+    yield from parse_document(
+        raw,
+        name=display,
+        model_type=model_type or mirror_type_from_path(display)[0],
+        civitai_base_url=settings.CIVITAI_BASE_URL,
+        hf_endpoint=settings.HF_ENDPOINT,
+    )
+
+
+def crawl_source(provider: str, params: dict[str, str | list[str]], limit: int | None) -> str:
+    """A crawl as a source string an ingest run can carry (and a worker can redo)."""
+    query = urlencode({**params, **({"max": str(limit)} if limit else {})}, doseq=True)
+    return f"{CRAWL_PREFIX}{provider}?{query}"
+
+
+def _mark_gone(source: str, status: int) -> None:
+    """The source answered 404/410 (or 401 for HuggingFace): the model is marked removed, its data kept."""
+    from ingest.fetchers import classify_source
+
+    try:
+        kind, key = classify_source(source)
+    except IngestError:
+        return
+    if kind == "civitai-model":
+        services.model_mark_gone(civitai_id=int(key), status=status)
+    elif kind == "huggingface":
+        services.model_mark_gone(hf_repo_id=key, status=status)
+
+
+def ingest_run_execute(run: IngestRun, *, progress: Callable[[str, str], None] | None = None) -> IngestRun:
     """Ingest every source of a run in this process, recording each outcome and each failure on the run."""
     services.ingest_run_start(run)
+    model_type = run.model_type or None
     for source in run.sources:
         try:
             for label, parsed in parse_source(source, model_type=model_type):
@@ -81,6 +134,12 @@ def ingest_run_execute(
                 if progress:
                     progress(label, outcome)
         except IngestError as exc:
+            if (
+                isinstance(exc, FetchError)
+                and exc.status in (401, 404, 410)
+                and run.kind in ("sync", "resync")
+            ):
+                _mark_gone(source, exc.status)
             services.ingest_run_fail_item(run.pk, exc.source, exc.message)
             if progress:
                 progress(source, "failed")

@@ -160,6 +160,13 @@ IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=20 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
 IMAGE_THUMBNAIL_SIZE = env.int("IMAGE_THUMBNAIL_SIZE", default=450)
 SYNC_INTERVAL_HOURS = env.float("SYNC_INTERVAL_HOURS", default=24.0)
+# Mirror sample images as models are ingested. On by default when a worker does the work (a broker is set);
+# in-process, `manage.py mirror_images` does it when asked.
+IMAGE_MIRROR_ON_INGEST = env.bool("IMAGE_MIRROR_ON_INGEST", default=bool(CELERY_BROKER_URL))
+CELERY_BEAT_SCHEDULE = {
+    "sync-due-models": {"task": "ingest.tasks.sync_due_models_task", "schedule": 15 * 60},
+    "retry-images": {"task": "ingest.tasks.images_retry_task", "schedule": 60 * 60},
+}
 
 # --- REST framework -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -18,3 +18,4 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/mi
 LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "WARNING"}}  # noqa: F405
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="catalog-test-static-"))
 WHITENOISE_USE_FINDERS = True
+IMAGE_MIRROR_ON_INGEST = False

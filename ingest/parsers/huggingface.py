@@ -226,11 +226,17 @@ def _files(obj: Obj, repo_id: str, revision: str, base: str) -> list[FileRecord]
                 else {},
             )
         )
-    # The primary file: a weight file at the repo's root, safetensors first, else the first one.
-    root = [f for f in files if "/" not in f.name]
-    pick = next((f for f in root if f.format == "SafeTensor"), root[0] if root else None)
-    if pick is None and files:
-        pick = files[0]
+
+    # The primary file: a weight file at the repo's root (safetensors first); in a diffusers repo with none
+    # there, the UNet's (or transformer's) full-precision safetensors; else the first weight file.
+    def rank(f: FileRecord) -> tuple[int, int, int, int]:
+        at_root = "/" not in f.name
+        core = f.kind in ("UNet", "Diffusion Model")
+        place = 0 if at_root else 1 if core else 2
+        # Variants (fp16, non_ema) have longer names than the plain weights.
+        return (place, 0 if f.format == "SafeTensor" else 1, 1 if f.precision else 0, len(f.name))
+
+    pick = min(files, key=rank) if files else None
     return [
         FileRecord(**{**f.__dict__, "is_primary": f is pick}) if f is pick else f  # type: ignore[arg-type]
         for f in files

@@ -28,12 +28,20 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
-    def handle(self, *args, sources: list[str], model_type: str | None, run_async: bool, **options) -> None:
+    def handle(
+        self,
+        *args,
+        sources: list[str],
+        model_type: str | None,
+        run_async: bool,
+        kind: str = "ingest",
+        **options,
+    ) -> None:
         if run_async:
-            run = services.ingest_run_queue(kind="ingest", sources=sources)
-            self.stdout.write(f"Queued ingest run #{run.pk} for {len(sources)} source(s).")
+            run = services.ingest_run_queue(kind=kind, sources=sources, model_type=model_type or "")
+            self.stdout.write(f"Queued {kind} run #{run.pk} for {len(sources)} source(s).")
             return
-        run = services.ingest_run_create(kind="ingest", sources=sources)
+        run = services.ingest_run_create(kind=kind, sources=sources, model_type=model_type or "")
         bar = tqdm(
             unit=" models", disable=options["no_progress"] or options["verbosity"] == 0, file=self.stderr
         )
@@ -43,7 +51,7 @@ class Command(BaseCommand):
             bar.update(1)
             bar.set_postfix_str(outcome, refresh=False)
 
-        run = ingest_run_execute(run, model_type=model_type, progress=progress)
+        run = ingest_run_execute(run, progress=progress)
         bar.close()
         elapsed = time.monotonic() - started
         self._summary(run, elapsed)
@@ -56,7 +64,7 @@ class Command(BaseCommand):
         total = run.created_count + run.updated_count + run.unchanged_count
         rate = total / elapsed if elapsed > 0 else 0.0
         self.stdout.write(
-            f"Ingest run #{run.pk}: {run.created_count} created, {run.updated_count} updated, "
+            f"{run.kind.capitalize()} run #{run.pk}: {run.created_count} created, {run.updated_count} updated, "
             f"{run.unchanged_count} unchanged, {run.failed_count} failed "
             f"in {elapsed:.1f}s ({rate:.0f} models/s)."
         )

@@ -152,3 +152,41 @@ def test_resync_action_queues_an_ingest_run(
     model.refresh_from_db()
     assert model.name == "Moto Rider"
     assert model.versions.count() == 1
+
+
+def test_ingest_form_takes_urls_and_uploaded_files(admin_client, django_capture_on_commit_callbacks) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.conftest import CORPUS
+
+    page = CORPUS / "mirror-pages" / "Checkpoint.rank-02594.dl-362.rating-1.5.Moto_Rider.md"
+    twin = page.with_name(page.name.replace(".md", ".json"))
+    listing = admin_client.get(reverse("admin:catalog_ingestrun_changelist")).content.decode()
+    assert reverse("admin:catalog_ingestrun_ingest") in listing
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:catalog_ingestrun_ingest"),
+            {
+                "sources": "not a source at all\n",
+                "files": [
+                    SimpleUploadedFile(twin.name, twin.read_bytes(), content_type="application/json"),
+                    SimpleUploadedFile("moto.md", page.read_bytes(), content_type="text/markdown"),
+                ],
+                "model_type": "Checkpoint",
+            },
+            follow=True,
+        )
+    run = IngestRun.objects.get()
+    assert f"Queued ingest run #{run.pk} for 3 source(s)." in response.content.decode()
+    assert (run.created_count, run.unchanged_count, run.failed_count, run.status) == (1, 1, 1, "partial")
+    assert run.errors[0]["input"] == "not a source at all"
+    assert Model.objects.get().name == "Moto Rider"
+    # The change page of the run shows its counts and errors.
+    page_html = admin_client.get(reverse("admin:catalog_ingestrun_change", args=[run.pk])).content.decode()
+    assert "not a file, URL, Civitai version id or HuggingFace repo id" in page_html
+
+
+def test_ingest_form_needs_something(admin_client) -> None:
+    response = admin_client.post(reverse("admin:catalog_ingestrun_ingest"), {"sources": "  "})
+    assert "Give at least one URL, id or file." in response.content.decode()
+    assert IngestRun.objects.count() == 0

@@ -142,8 +142,9 @@ def test_ingest_command_on_the_corpus(capsys) -> None:
     assert run.failed_count == 0
     assert run.created_count >= 25
     assert f"Ingest run #{run.pk}: {run.created_count} created" in out
-    # 25 pages and their 25 twins are 25 models, plus the other responses' models.
+    # 25 pages and their 25 twins are 25 models (the page with no versions too), plus the other responses'.
     assert Model.objects.filter(sources__provider="mirror").distinct().count() == 25
+    assert Model.objects.filter(sources__provider="mirror", civitai_id__isnull=True).count() == 0
     assert Model.objects.filter(civitai_id=1102).exists()
 
 

@@ -1,0 +1,160 @@
+"""Ingest through a real Celery worker process on Redis and PostgreSQL; a worker killed mid-run loses nothing."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import kombu.pools
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from catalog.models import IngestRun, Model, ModelVersion
+from config.celery import app as celery_app
+from ingest import services
+from tests.conftest import CORPUS
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[3]
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def broker():
+    """Point this process's Celery app at Redis, on a queue of this test's own."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.fail(f"Redis does not answer at {REDIS_URL}")
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    # The app reads Django settings under the CELERY_ namespace: those keys are the ones that count.
+    keys = ("CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER", "CELERY_TASK_DEFAULT_QUEUE")
+    saved = {k: celery_app.conf.get(k) for k in keys}
+    _reset_connections()
+    celery_app.conf.update(dict(zip(keys, (REDIS_URL, False, queue), strict=True)))
+    assert (celery_app.conf.broker_url, celery_app.conf.task_always_eager) == (REDIS_URL, False)
+    yield queue
+    _reset_connections()
+    celery_app.conf.update(saved)
+
+
+def _reset_connections() -> None:
+    """Drop the app's broker connections, so the next send connects with the current configuration."""
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
+        celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    kombu.pools.reset()  # kombu keeps producer pools per connection globally; closed ones must not be reused
+
+
+class Worker:
+    """A real `celery worker` process on the test database."""
+
+    def __init__(self, queue: str, log: Path) -> None:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": _database_url(),
+            "CELERY_BROKER_URL": REDIS_URL,
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            # A task whose worker died is handed out again after this many seconds.
+            "CELERY_VISIBILITY_TIMEOUT": "4",
+        }
+        self.log = log.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-c", "1", "-P", "solo",
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def run_finished(run_id: int) -> bool:
+    return IngestRun.objects.get(pk=run_id).finished_at is not None
+
+
+def test_async_ingest_runs_in_a_worker(broker, tmp_path) -> None:
+    worker = Worker(broker, tmp_path / "worker.log")
+    try:
+        run = services.ingest_run_queue(kind="ingest", sources=[str(CORPUS / "mirror-pages")])
+        assert IngestRun.objects.get(pk=run.pk).status == "queued"  # not run here: queued for the worker
+        wait_for(lambda: run_finished(run.pk), 120, "the worker to finish the run")
+    finally:
+        worker.stop()
+    assert "ingest.tasks.ingest_run_task[" in (tmp_path / "worker.log").read_text()
+    run.refresh_from_db()
+    assert run.status == "succeeded", run.errors
+    assert run.created_count == 25  # 25 JSON twins; their 25 pages merge into them
+    assert run.unchanged_count + run.updated_count == 25
+    assert Model.objects.count() == 25
+    assert run.attempts == 1
+
+
+def test_worker_killed_mid_run_loses_nothing(broker, tmp_path) -> None:
+    source = CORPUS / "civitai" / "checkpoints-2023-07-04.jsonl.gz"
+    with gzip.open(source) as lines:
+        first_500 = b"".join(itertools.islice(lines, 500))
+    models_file = tmp_path / "models-500.jsonl"
+    models_file.write_bytes(first_500)
+
+    worker = Worker(broker, tmp_path / "worker.log")
+    try:
+        run = services.ingest_run_queue(kind="crawl", sources=[str(models_file)])
+        wait_for(lambda: IngestRun.objects.get(pk=run.pk).created_count >= 60, 120, "60 models written")
+        worker.kill()
+        killed_at = IngestRun.objects.get(pk=run.pk)
+        assert killed_at.status == "running" and killed_at.created_count < 500
+    finally:
+        worker.stop()
+    worker = Worker(broker, tmp_path / "worker-2.log")
+    try:
+        wait_for(lambda: run_finished(run.pk), 240, "the restarted worker to finish the run")
+    finally:
+        worker.stop()
+    run.refresh_from_db()
+    assert run.status == "succeeded", run.errors
+    assert run.attempts == 2
+    assert "the previous attempt stopped before it finished (worker lost)" in run.notes
+    assert Model.objects.count() == 500
+    assert Model.objects.values("civitai_id").distinct().count() == 500
+    expected_versions = sum(len(json.loads(line)["modelVersions"]) for line in first_500.splitlines())
+    assert ModelVersion.objects.count() == expected_versions
+    assert ModelVersion.objects.values("civitai_id").distinct().count() == expected_versions
+    assert settings.CELERY_TASK_ACKS_LATE is True
