@@ -119,3 +119,36 @@ def test_api_key_goes_only_to_civitai(standin, settings) -> None:
     ).respond_with_data(MOTO.read_bytes(), content_type="application/json")
     call_command("ingest", f"{settings.CIVITAI_BASE_URL}/models/52645", "--no-progress")
     assert Model.objects.filter(civitai_id=52645).exists()
+
+
+def test_slow_response_times_out_and_is_retried(standin, settings) -> None:
+    import time as _time
+
+    from ingest.errors import TransientFetchError
+
+    settings.INGEST_TIMEOUT_SECONDS = 0.3
+
+    def slow(request):
+        _time.sleep(1.0)
+        from werkzeug import Response
+
+        return Response("late")
+
+    standin.expect_request("/slow").respond_with_handler(slow)
+    waits = []
+    with Fetcher(sleep=waits.append) as fetcher, pytest.raises(TransientFetchError, match="timed out"):
+        fetcher.get(standin.url_for("/slow"))
+    assert len(waits) == 4  # retried with backoff, then given up
+
+
+def test_hf_token_goes_only_to_huggingface(standin, settings) -> None:
+    settings.HF_TOKEN = "hf_secret"
+    settings.CIVITAI_BASE_URL = "https://civitai.com"
+    info = CORPUS / "huggingface" / "model-info_InvokeAI-test_textual_inversion_tests_blobs_2024-02.json"
+    standin.expect_request(
+        "/api/models/InvokeAI-test/textual_inversion_tests", headers={"Authorization": "Bearer hf_secret"}
+    ).respond_with_data(info.read_bytes(), content_type="application/json")
+    call_command("ingest", "InvokeAI-test/textual_inversion_tests", "--no-progress")
+    model = Model.objects.get(hf_repo_id="InvokeAI-test/textual_inversion_tests")
+    assert model.type == "TextualInversion"
+    assert model.versions.get().files.get().hash_sha256.startswith("F368050465")
