@@ -7,6 +7,7 @@ from django.views.static import serve
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("catalog.api.urls")),
     path("", include("catalog.urls")),
 ]
 
@@ -17,3 +18,6 @@ if settings.SERVE_MEDIA:
 admin.site.site_header = "Catalog administration"
 admin.site.site_title = "Catalog admin"
 admin.site.index_title = "Curate the catalog"
+
+handler404 = "catalog.views.page_not_found"
+handler500 = "catalog.views.server_error"

@@ -523,6 +523,24 @@ def ingest_run_queue(
     return run
 
 
+def ingest_run_dispatch(run: IngestRun) -> None:
+    """Send a run's task to the queue now. If the broker cannot be reached the run is marked failed, saying
+    why, and the broker's error is raised for the caller to answer (503)."""
+    from kombu.exceptions import OperationalError
+
+    from ingest.tasks import ingest_run_task
+
+    try:
+        ingest_run_task.delay(run.pk)
+    except OperationalError as exc:
+        IngestRun.objects.filter(pk=run.pk).update(
+            status=IngestRunStatus.FAILED,
+            finished_at=timezone.now(),
+            notes=f"Could not be queued: the task queue was not reachable ({type(exc).__name__}).",
+        )
+        raise
+
+
 def models_resync_queue(
     *, model_ids: list[int], requested_by: Any = None, kind: str = "resync"
 ) -> IngestRun | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,32 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def vendor() -> str:
     return connection.vendor
+
+
+@contextmanager
+def celery_broker(url: str, queue: str | None = None):
+    """Point this process's Celery app at a real broker (tasks are sent, not run here) for a block."""
+    from config.celery import app
+
+    # The app reads Django settings under the CELERY_ namespace: those keys are the ones that count.
+    keys = ("CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER", "CELERY_TASK_DEFAULT_QUEUE")
+    saved = {k: app.conf.get(k) for k in keys}
+    _celery_reset(app)
+    app.conf.update(dict(zip(keys, (url, False, queue or "celery"), strict=True)))
+    assert (app.conf.broker_url, app.conf.task_always_eager) == (url, False)
+    try:
+        yield app
+    finally:
+        _celery_reset(app)
+        app.conf.update(saved)
+
+
+def _celery_reset(app) -> None:
+    """Drop the app's broker connections, so the next send connects with the current configuration."""
+    import kombu.pools
+
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+    kombu.pools.reset()  # kombu keeps producer pools per connection globally; closed ones must not be reused

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "catalog.middleware.RejectNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -53,8 +54,9 @@ MIDDLEWARE = [
 # A private catalog: every page needs a login (Django's LoginRequiredMiddleware). Off by default.
 CATALOG_PRIVATE = env.bool("CATALOG_PRIVATE", default=False)
 if CATALOG_PRIVATE:
-    MIDDLEWARE.append("django.contrib.auth.middleware.LoginRequiredMiddleware")
+    MIDDLEWARE.append("catalog.middleware.CatalogLoginRequiredMiddleware")
 LOGIN_URL = "admin:login"
+SESSION_ENGINE = "catalog.sessions"  # refuses malformed session cookies before they reach the database
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -136,6 +138,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_TIMEZONE = TIME_ZONE
+# When the broker is down, sending a task gives up within about two seconds, so the API can answer 503.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 
 # --- Ingest -------------------------------------------------------------------------------------------
 CIVITAI_BASE_URL = env("CIVITAI_BASE_URL", default="https://civitai.com")
@@ -171,11 +181,12 @@ CELERY_BEAT_SCHEDULE = {
 # --- REST framework -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "catalog.api.authentication.StrictTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],  # the API takes JSON bodies only
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": env("API_ANON_RATE", default="120/minute")},
@@ -184,6 +195,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Catalog API",
     "DESCRIPTION": "A self-hosted catalog of Stable Diffusion models.",
     "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
 }
 
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

@@ -281,6 +281,10 @@ def _meta_value(column: str, value: Any) -> Any:
         return to_float(value)
     if not isinstance(value, str | int | float) or isinstance(value, bool):
         return None
+    if column in ("prompt", "negative_prompt"):
+        # Prompts are kept as written (people copy them back into their tools); only NUL, which no database
+        # text column takes, goes.
+        return str(value).replace("\x00", "")[:MAX_TEXT]
     text = clean_text(str(value))
     limits = {"sampler": 128, "size": 32, "model_name": 255, "model_hash": 64}
     return text[: limits[column]] if column in limits else text[:MAX_TEXT]

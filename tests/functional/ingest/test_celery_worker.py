@@ -13,16 +13,14 @@ import time
 import uuid
 from pathlib import Path
 
-import kombu.pools
 import pytest
 import redis
 from django.conf import settings
 from django.db import connection
 
 from catalog.models import IngestRun, Model, ModelVersion
-from config.celery import app as celery_app
 from ingest import services
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, celery_broker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -32,30 +30,14 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 @pytest.fixture
 def broker():
-    """Point this process's Celery app at Redis, on a queue of this test's own."""
+    """This process's Celery app sends to Redis, on a queue of this test's own."""
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except redis.exceptions.ConnectionError:
         pytest.fail(f"Redis does not answer at {REDIS_URL}")
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    # The app reads Django settings under the CELERY_ namespace: those keys are the ones that count.
-    keys = ("CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER", "CELERY_TASK_DEFAULT_QUEUE")
-    saved = {k: celery_app.conf.get(k) for k in keys}
-    _reset_connections()
-    celery_app.conf.update(dict(zip(keys, (REDIS_URL, False, queue), strict=True)))
-    assert (celery_app.conf.broker_url, celery_app.conf.task_always_eager) == (REDIS_URL, False)
-    yield queue
-    _reset_connections()
-    celery_app.conf.update(saved)
-
-
-def _reset_connections() -> None:
-    """Drop the app's broker connections, so the next send connects with the current configuration."""
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-        celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    kombu.pools.reset()  # kombu keeps producer pools per connection globally; closed ones must not be reused
+    with celery_broker(REDIS_URL, queue):
+        yield queue
 
 
 class Worker:

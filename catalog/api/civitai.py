@@ -1,0 +1,577 @@
+"""A read-only surface shaped like Civitai's public REST API v1, so Civitai clients can use this catalog by
+changing the host. Field names, nesting and enum spellings follow Civitai's (see ../shared/corpus/FORMATS.md).
+
+Ids are Civitai's where a row came from Civitai (mirror pages included: their version ids are Civitai's). A row
+the catalog knows only from elsewhere (a mirror page with no model id, a HuggingFace repo) answers under the
+negative of its catalog id, which can never collide with a Civitai id.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.decorators import api_view, permission_classes, throttle_classes
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from catalog.filters import HEX, files_with_hash
+from catalog.models import Availability, Creator, Image, Model, ModelFile, ModelVersion, Tag
+
+SORTS = {
+    "Highest Rated": ("rating", "desc"),
+    "Most Downloaded": ("download_count", "desc"),
+    "Most Liked": ("thumbs_up_count", "desc"),
+    "Most Discussed": ("comment_count", "desc"),
+    "Most Collected": ("favorite_count", "desc"),
+    "Most Images": ("image_count", "desc"),
+    "Newest": ("published_at", "desc"),
+    "Oldest": ("published_at", "asc"),
+}
+PERIODS = {"AllTime": None, "Year": 365, "Month": 30, "Week": 7, "Day": 1}
+COMMERCIAL = {
+    "None": None,
+    "Image": "allow_commercial_image",
+    "RentCivit": "allow_commercial_rent_civit",
+    "Rent": "allow_commercial_rent",
+    "Sell": "allow_commercial_sell",
+}
+MODES = {Availability.ARCHIVED: "Archived", Availability.TAKEN_DOWN: "TakenDown"}
+NSFW_WORDS = {0: "None", 1: "None", 2: "Soft", 4: "Mature", 8: "X", 16: "X", 32: "X"}
+MODEL_PARAMS = {
+    "limit", "page", "cursor", "query", "tag", "username", "types", "baseModels", "sort", "period", "nsfw",
+    "allowNoCredit", "allowDerivatives", "allowDifferentLicense", "allowCommercialUse", "ids", "token",
+    "primaryFileOnly", "rating", "favorites", "hidden", "periodMode", "checkpointType", "supportsGeneration",
+}  # fmt: skip
+
+
+class BadRequest(Exception):
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def error(message: str, status: int) -> Response:
+    """Civitai's error shape."""
+    return Response({"error": message}, status=status)
+
+
+class CatalogRead(BasePermission):
+    """Public reads, unless the catalog is private (then a login or a token)."""
+
+    def has_permission(self, request, view):
+        return not settings.CATALOG_PRIVATE or bool(request.user and request.user.is_authenticated)
+
+
+def public_id(civitai_id: int | None, pk: int) -> int:
+    return civitai_id if civitai_id else -pk
+
+
+def lookup(model_class: type, public: int) -> Q:
+    return Q(civitai_id=public) if public > 0 else Q(pk=-public, civitai_id__isnull=True)
+
+
+def iso(value: datetime | None) -> str | None:
+    """Civitai's date spelling: UTC, milliseconds, Z."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+# --- Shapes ----------------------------------------------------------------------------------------------
+
+
+def image_json(image: Image) -> dict[str, Any]:
+    meta: dict[str, Any] | None = None
+    columns = {
+        "prompt": image.prompt,
+        "negativePrompt": image.negative_prompt,
+        "sampler": image.sampler,
+        "steps": image.steps,
+        "cfgScale": image.cfg_scale,
+        "seed": int(image.seed) if image.seed.lstrip("-").isdigit() else None,
+        "Size": image.size,
+        "Model": image.model_name,
+        "Model hash": image.model_hash,
+    }
+    present = {k: v for k, v in columns.items() if v not in ("", None)}
+    if present or image.meta:
+        meta = {**(image.meta or {}), **present}
+    return {
+        "id": image.civitai_id or -image.pk,
+        "url": image.url,
+        "nsfw": NSFW_WORDS.get(image.nsfw_level, "X"),
+        "nsfwLevel": image.nsfw_level,
+        "width": image.width,
+        "height": image.height,
+        "hash": image.blurhash or None,
+        "type": image.media_type or "image",
+        "meta": meta,
+    }
+
+
+def file_json(file: ModelFile) -> dict[str, Any]:
+    data = {
+        "id": file.civitai_id or -file.pk,
+        "name": file.name,
+        "sizeKB": file.size_bytes / 1024 if file.size_bytes is not None else None,
+        "type": file.kind or "Model",
+        "metadata": {
+            "fp": file.precision or None,
+            "size": file.size_type or None,
+            "format": file.format or None,
+        },
+        "pickleScanResult": file.pickle_scan_result or "Pending",
+        "pickleScanMessage": file.pickle_scan_message or None,
+        "virusScanResult": file.virus_scan_result or "Pending",
+        "virusScanMessage": file.virus_scan_message or None,
+        "scannedAt": iso(file.scanned_at),
+        "hashes": file.hashes,
+        "downloadUrl": file.download_url or None,
+        "primary": file.is_primary,
+    }
+    return data
+
+
+def version_json(version: ModelVersion, model: Model, *, with_model: bool = False) -> dict[str, Any]:
+    data = {
+        "id": public_id(version.civitai_id, version.pk),
+        "modelId": public_id(model.civitai_id, model.pk),
+        "name": version.name,
+        "createdAt": iso(version.source_created_at),
+        "updatedAt": iso(version.source_updated_at),
+        "publishedAt": iso(version.published_at),
+        "trainedWords": list(version.trained_words or []),
+        "baseModel": version.base_model or "Other",
+        "baseModelType": version.base_model_type or None,
+        "earlyAccessTimeFrame": version.early_access_days or 0,
+        "description": version.description or None,
+        "stats": {
+            "downloadCount": version.download_count,
+            "ratingCount": version.rating_count,
+            "rating": version.rating,
+            "thumbsUpCount": version.thumbs_up_count,
+            "thumbsDownCount": version.thumbs_down_count,
+        },
+        "files": [file_json(f) for f in version.files.all()],
+        "images": [image_json(i) for i in version.images.all()],
+        "downloadUrl": version.download_url or None,
+    }
+    if with_model:
+        data["model"] = {
+            "name": model.name,
+            "type": model.type,
+            "nsfw": model.nsfw,
+            "poi": model.poi,
+            "mode": MODES.get(model.availability),
+        }
+    return data
+
+
+def model_json(model: Model) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": public_id(model.civitai_id, model.pk),
+        "name": model.name,
+        "description": model.description or None,
+        "type": model.type,
+        "poi": model.poi,
+        "nsfw": model.nsfw,
+        "nsfwLevel": model.nsfw_level,
+        "allowNoCredit": model.allow_no_credit,
+        "allowCommercialUse": model.allow_commercial_use,
+        "allowDerivatives": model.allow_derivatives,
+        "allowDifferentLicense": model.allow_different_license,
+        "stats": {
+            "downloadCount": model.download_count,
+            "favoriteCount": model.favorite_count,
+            "thumbsUpCount": model.thumbs_up_count,
+            "thumbsDownCount": model.thumbs_down_count,
+            "commentCount": model.comment_count,
+            "ratingCount": model.rating_count,
+            "rating": model.rating,
+            "tippedAmountCount": model.tipped_amount_count,
+        },
+        "tags": [t.name for t in model.tags.all()],
+        "mode": MODES.get(model.availability),
+        "modelVersions": [version_json(v, model) for v in model.versions.all()],
+    }
+    if model.creator is not None:
+        data["creator"] = {"username": model.creator.username, "image": model.creator.image_url or None}
+    return data
+
+
+def models_prefetched(qs: QuerySet[Model]) -> QuerySet[Model]:
+    versions = ModelVersion.objects.order_by("position", "-id").prefetch_related(
+        Prefetch("files", queryset=ModelFile.objects.order_by("position", "id")),
+        Prefetch("images", queryset=Image.objects.order_by("position", "id")),
+    )
+    return qs.select_related("creator").prefetch_related("tags", Prefetch("versions", queryset=versions))
+
+
+# --- Parameters ------------------------------------------------------------------------------------------
+
+
+def _bool(params, name: str) -> bool | None:
+    value = params.get(name)
+    if value is None or value == "":
+        return None
+    if value.lower() in ("true", "1"):
+        return True
+    if value.lower() in ("false", "0"):
+        return False
+    raise BadRequest(f"{name}: expected true or false, got {value!r:.40}")
+
+
+def _int(params, name: str, default: int, low: int, high: int | None = None) -> int:
+    value = params.get(name)
+    if value is None or value == "":
+        return default
+    if not value.lstrip("-").isdigit() or len(value) > 12:
+        raise BadRequest(f"{name}: expected a whole number, got {value!r:.40}")
+    number = int(value)
+    if number < low or (high is not None and number > high):
+        raise BadRequest(
+            f"{name}: must be between {low} and {high}" if high else f"{name}: must be {low} or more"
+        )
+    return number
+
+
+def _list(params, name: str) -> list[str]:
+    values = []
+    for raw in params.getlist(name) + params.getlist(f"{name}[]"):
+        values.extend(v.strip() for v in raw.split(",") if v.strip())
+    return values
+
+
+def _encode_cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise BadRequest("cursor: not a cursor this API gave out") from None
+    if not (isinstance(values, list) and len(values) == 2 and isinstance(values[1], int)):
+        raise BadRequest("cursor: not a cursor this API gave out")
+    return values
+
+
+def _models_filtered(params) -> QuerySet[Model]:
+    qs = Model.objects.visible()
+    query = (params.get("query") or "").strip()
+    if query:
+        condition = (
+            Q(name__icontains=query) | Q(tags__name__iexact=query) | Q(creator__username__iexact=query)
+        )
+        if HEX.match(query):
+            condition |= Q(
+                pk__in=ModelFile.objects.filter(files_with_hash(query)).values("version__model_id")
+            )
+        qs = qs.filter(pk__in=Model.objects.filter(condition).values("pk"))
+    if params.get("tag"):
+        qs = qs.filter(
+            pk__in=Model.tags.through.objects.filter(tag__name__iexact=params["tag"]).values("model_id")
+        )
+    if params.get("username"):
+        qs = qs.filter(creator__username__iexact=params["username"])
+    types = _list(params, "types")
+    if types:
+        qs = qs.filter(type__in=types)
+    base_models = _list(params, "baseModels")
+    if base_models:
+        qs = qs.filter(pk__in=ModelVersion.objects.filter(base_model__in=base_models).values("model_id"))
+    period = params.get("period") or "AllTime"
+    if period not in PERIODS:
+        raise BadRequest(f"period: one of {', '.join(PERIODS)}")
+    if PERIODS[period]:
+        qs = qs.filter(published_at__gte=timezone.now() - timedelta(days=PERIODS[period]))
+    # nsfw absent: no NSFW filter (Civitai's API until 2024); true/false: filter.
+    nsfw = _bool(params, "nsfw")
+    if nsfw is not None:
+        qs = qs.filter(nsfw=nsfw)
+    for name, field in [
+        ("allowNoCredit", "allow_no_credit"),
+        ("allowDerivatives", "allow_derivatives"),
+        ("allowDifferentLicense", "allow_different_license"),
+    ]:
+        value = _bool(params, name)
+        if value is not None:
+            qs = qs.filter(**{field: value})
+    commercial = params.get("allowCommercialUse")
+    if commercial:
+        if commercial not in COMMERCIAL:
+            raise BadRequest(f"allowCommercialUse: one of {', '.join(COMMERCIAL)}")
+        if COMMERCIAL[commercial]:
+            qs = qs.filter(**{COMMERCIAL[commercial]: True})
+        else:
+            qs = qs.filter(
+                allow_commercial_image=False,
+                allow_commercial_rent_civit=False,
+                allow_commercial_rent=False,
+                allow_commercial_sell=False,
+            )
+    ids = _list(params, "ids")
+    if ids:
+        if not all(i.lstrip("-").isdigit() and len(i) < 12 for i in ids):
+            raise BadRequest("ids: a comma-separated list of model ids")
+        condition = Q(pk__in=[])
+        for value in map(int, ids):
+            condition |= lookup(Model, value)
+        qs = qs.filter(condition)
+    return qs
+
+
+def _ordered(qs: QuerySet[Model], sort: str) -> tuple[QuerySet[Model], str, str]:
+    field, direction = SORTS[sort]
+    if direction == "desc":
+        return qs.order_by(F(field).desc(nulls_last=True), "-pk"), field, direction
+    return qs.order_by(F(field).asc(nulls_last=True), "pk"), field, direction
+
+
+def _after(qs: QuerySet[Model], field: str, direction: str, cursor: list[Any]) -> QuerySet[Model]:
+    """Keyset: rows after (value, pk) in this order, nulls last."""
+    value, pk = cursor
+    if field in ("published_at",) and value is not None:
+        value = datetime.fromisoformat(value)
+    beyond = "lt" if direction == "desc" else "gt"
+    if value is None:
+        return qs.filter(**{f"{field}__isnull": True, f"pk__{beyond}": pk})
+    return qs.filter(
+        Q(**{f"{field}__{beyond}": value})
+        | Q(**{field: value, f"pk__{beyond}": pk})
+        | Q(**{f"{field}__isnull": True})
+    )
+
+
+# --- Views -----------------------------------------------------------------------------------------------
+
+
+@extend_schema(
+    operation_id="civitai_models_list",
+    summary="Models, as Civitai's GET /api/v1/models answers",
+    parameters=[
+        OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 100 (default 100)"),
+        OpenApiParameter("page", OpenApiTypes.INT),
+        OpenApiParameter("cursor", OpenApiTypes.STR),
+        OpenApiParameter("query", OpenApiTypes.STR),
+        OpenApiParameter("tag", OpenApiTypes.STR),
+        OpenApiParameter("username", OpenApiTypes.STR),
+        OpenApiParameter("types", OpenApiTypes.STR, many=True),
+        OpenApiParameter("baseModels", OpenApiTypes.STR, many=True),
+        OpenApiParameter("sort", OpenApiTypes.STR, enum=list(SORTS)),
+        OpenApiParameter("period", OpenApiTypes.STR, enum=list(PERIODS)),
+        OpenApiParameter("nsfw", OpenApiTypes.BOOL),
+        OpenApiParameter("allowNoCredit", OpenApiTypes.BOOL),
+        OpenApiParameter("allowDerivatives", OpenApiTypes.BOOL),
+        OpenApiParameter("allowDifferentLicense", OpenApiTypes.BOOL),
+        OpenApiParameter("allowCommercialUse", OpenApiTypes.STR, enum=list(COMMERCIAL)),
+        OpenApiParameter("ids", OpenApiTypes.STR, description="comma-separated model ids"),
+    ],
+    responses=OpenApiTypes.OBJECT,
+)
+@api_view(["GET"])
+@permission_classes([CatalogRead])
+@throttle_classes(api_settings.DEFAULT_THROTTLE_CLASSES)
+def models_list(request: Request) -> Response:
+    params = request.query_params
+    try:
+        unknown = sorted(set(params) - MODEL_PARAMS - {f"{n}[]" for n in ("types", "baseModels", "ids")})
+        if unknown:
+            raise BadRequest(f"unknown parameter {unknown[0]!r}")
+        limit = _int(params, "limit", 100, 0, 100) or 100
+        sort = params.get("sort") or "Highest Rated"
+        if sort not in SORTS:
+            raise BadRequest(f"sort: one of {', '.join(SORTS)}")
+        if params.get("query") and params.get("page"):
+            raise BadRequest("Cannot use page param with query search. Use cursor-based pagination.")
+        qs = _models_filtered(params)
+        ordered, field, direction = _ordered(qs, sort)
+        metadata: dict[str, Any] = {}
+        if params.get("cursor"):
+            page_qs = _after(ordered, field, direction, _decode_cursor(params["cursor"]))
+            rows = list(models_prefetched(page_qs)[: limit + 1])
+        else:
+            page = _int(params, "page", 1, 1)
+            total = qs.count()
+            rows = list(models_prefetched(ordered)[(page - 1) * limit : page * limit + 1])
+            total_pages = math.ceil(total / limit) if total else 0
+            metadata.update(totalItems=total, currentPage=page, pageSize=limit, totalPages=total_pages)
+            if page < total_pages:
+                metadata["nextPage"] = _url(request, {**params.dict(), "page": page + 1})
+    except BadRequest as exc:
+        return error(exc.message, 400)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if more and rows:
+        last = rows[-1]
+        value = getattr(last, field)
+        cursor = _encode_cursor([value.isoformat() if isinstance(value, datetime) else value, last.pk])
+        metadata["nextCursor"] = cursor
+        if "nextPage" not in metadata:
+            query = {k: v for k, v in params.dict().items() if k != "page"}
+            metadata["nextPage"] = _url(request, {**query, "cursor": cursor})
+    return Response({"items": [model_json(m) for m in rows], "metadata": metadata})
+
+
+def _url(request: Request, params: dict[str, Any]) -> str:
+    return request.build_absolute_uri(request.path) + "?" + urlencode(params)
+
+
+@extend_schema(
+    operation_id="civitai_model_retrieve",
+    summary="One model, as Civitai's GET /api/v1/models/{id} answers",
+    responses=OpenApiTypes.OBJECT,
+)
+@api_view(["GET"])
+@permission_classes([CatalogRead])
+@throttle_classes(api_settings.DEFAULT_THROTTLE_CLASSES)
+def model_detail(request: Request, model_id: str) -> Response:
+    model_id = int(model_id)
+    model = models_prefetched(Model.objects.visible().filter(lookup(Model, model_id))).first()
+    if model is None:
+        return error(f"No model with id {model_id}", 404)
+    return Response(model_json(model))
+
+
+def _version_response(version: ModelVersion | None) -> Response:
+    if version is None:
+        return error("Model not found", 404)
+    return Response(version_json(version, version.model, with_model=True))
+
+
+def _versions() -> QuerySet[ModelVersion]:
+    return (
+        ModelVersion.objects.filter(model__hidden=False)
+        .select_related("model")
+        .prefetch_related(
+            Prefetch("files", queryset=ModelFile.objects.order_by("position", "id")),
+            Prefetch("images", queryset=Image.objects.order_by("position", "id")),
+        )
+    )
+
+
+@extend_schema(
+    operation_id="civitai_model_version_retrieve",
+    summary="One version, as Civitai's GET /api/v1/model-versions/{id}",
+    responses=OpenApiTypes.OBJECT,
+)
+@api_view(["GET"])
+@permission_classes([CatalogRead])
+@throttle_classes(api_settings.DEFAULT_THROTTLE_CLASSES)
+def version_detail(request: Request, version_id: str) -> Response:
+    version_id = int(version_id)
+    return _version_response(_versions().filter(lookup(ModelVersion, version_id)).first())
+
+
+@extend_schema(
+    operation_id="civitai_model_version_by_hash",
+    summary="The version a file hash belongs to, as Civitai's GET /api/v1/model-versions/by-hash/{hash}",
+    responses=OpenApiTypes.OBJECT,
+)
+@api_view(["GET"])
+@permission_classes([CatalogRead])
+@throttle_classes(api_settings.DEFAULT_THROTTLE_CLASSES)
+def version_by_hash(request: Request, hash: str) -> Response:
+    if not HEX.match(hash):
+        return error("Model not found", 404)
+    # Several files may share a hash: the oldest published version wins, as at Civitai.
+    version_ids = ModelFile.objects.filter(files_with_hash(hash)).values("version_id")
+    version = (
+        _versions().filter(pk__in=version_ids).order_by(F("published_at").asc(nulls_last=True), "pk").first()
+    )
+    return _version_response(version)
+
+
+def _paged_names(request: Request, qs: QuerySet, item) -> Response:
+    params = request.query_params
+    try:
+        unknown = sorted(set(params) - {"limit", "page", "query", "token"})
+        if unknown:
+            raise BadRequest(f"unknown parameter {unknown[0]!r}")
+        limit = _int(params, "limit", 20, 1, 200)
+        page = _int(params, "page", 1, 1)
+    except BadRequest as exc:
+        return error(exc.message, 400)
+    total = qs.count()
+    rows = list(qs[(page - 1) * limit : page * limit])
+    total_pages = math.ceil(total / limit) if total else 0
+    metadata: dict[str, Any] = {
+        "totalItems": total,
+        "currentPage": page,
+        "pageSize": limit,
+        "totalPages": total_pages,
+    }
+    if page < total_pages:
+        metadata["nextPage"] = _url(request, {**params.dict(), "page": page + 1})
+    if page > 1:
+        metadata["prevPage"] = _url(request, {**params.dict(), "page": page - 1})
+    return Response({"items": [item(r) for r in rows], "metadata": metadata})
+
+
+def _models_link(request: Request, **params: str) -> str:
+    return request.build_absolute_uri("/api/v1/models") + "?" + urlencode(params)
+
+
+@extend_schema(
+    operation_id="civitai_tags_list",
+    summary="Tags, as Civitai's GET /api/v1/tags",
+    parameters=[OpenApiParameter("limit", OpenApiTypes.INT), OpenApiParameter("page", OpenApiTypes.INT),
+                OpenApiParameter("query", OpenApiTypes.STR)],
+    responses=OpenApiTypes.OBJECT,
+)  # fmt: skip
+@api_view(["GET"])
+@permission_classes([CatalogRead])
+@throttle_classes(api_settings.DEFAULT_THROTTLE_CLASSES)
+def tags_list(request: Request) -> Response:
+    qs = Tag.objects.annotate(model_count=Count("models", filter=Q(models__hidden=False))).order_by(
+        "-model_count", "name"
+    )
+    query = (request.query_params.get("query") or "").strip()
+    if query:
+        qs = qs.filter(name__icontains=query)
+    return _paged_names(
+        request,
+        qs,
+        lambda t: {"name": t.name, "modelCount": t.model_count, "link": _models_link(request, tag=t.name)},
+    )
+
+
+@extend_schema(
+    operation_id="civitai_creators_list",
+    summary="Creators, as Civitai's GET /api/v1/creators",
+    parameters=[OpenApiParameter("limit", OpenApiTypes.INT), OpenApiParameter("page", OpenApiTypes.INT),
+                OpenApiParameter("query", OpenApiTypes.STR)],
+    responses=OpenApiTypes.OBJECT,
+)  # fmt: skip
+@api_view(["GET"])
+@permission_classes([CatalogRead])
+@throttle_classes(api_settings.DEFAULT_THROTTLE_CLASSES)
+def creators_list(request: Request) -> Response:
+    qs = Creator.objects.annotate(model_count=Count("models", filter=Q(models__hidden=False))).order_by(
+        "-model_count", "username"
+    )
+    query = (request.query_params.get("query") or "").strip()
+    if query:
+        qs = qs.filter(username__icontains=query)
+    return _paged_names(
+        request,
+        qs,
+        lambda c: {
+            "username": c.username,
+            "modelCount": c.model_count,
+            "link": _models_link(request, username=c.username),
+            "image": c.image_url or None,
+        },
+    )

@@ -1,0 +1,266 @@
+"""The catalog's own REST API under /api/: models, versions, files, images, tags, creators, hash lookups,
+ingest runs, and POST /api/ingest."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from kombu.exceptions import OperationalError as BrokerError
+from rest_framework import permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.api import serializers as s
+from catalog.filters import HEX as HASH
+from catalog.filters import ModelFilterSet, files_with_hash
+from catalog.models import Creator, Image, IngestRun, Model, ModelFile, ModelVersion, Tag
+from catalog.selectors import files_by_hashes, model_detail_queryset
+
+
+class ReadPermission(permissions.BasePermission):
+    """Reads are public unless the catalog is private; writes go through their own views."""
+
+    def has_permission(self, request, view):
+        if settings.CATALOG_PRIVATE:
+            return bool(request.user and request.user.is_authenticated)
+        return request.method in permissions.SAFE_METHODS
+
+
+class TokenOrStaff(permissions.BasePermission):
+    """A DRF token (managed in admin), or an admin session."""
+
+    message = "This needs an API token (Authorization: Token <key>) or an admin session."
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and (request.auth is not None or user.is_staff))
+
+
+class ServiceUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The task queue is not reachable; try again shortly."
+    default_code = "service_unavailable"
+
+
+class Cursor(CursorPagination):
+    """Cursor pagination: constant time at any depth."""
+
+    page_size = 50
+    page_size_query_param = "limit"
+    max_page_size = 100
+    ordering = ("-id",)
+
+
+class ModelCursor(Cursor):
+    """Cursor pagination in the order the `sort` parameter asks for."""
+
+    def get_ordering(self, request, queryset, view):
+        return view.filterset_ordering
+
+
+KNOWN_PARAMS = {"cursor", "limit", "format"}
+
+
+class StrictParamsMixin:
+    """An unknown query parameter is a 400 naming it, not silently ignored."""
+
+    extra_params: set[str] = set()
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        allowed = KNOWN_PARAMS | self.extra_params
+        filterset_class = getattr(self, "filterset_class", None)
+        if filterset_class is not None:
+            allowed |= set(filterset_class.base_filters)
+        unknown = sorted(set(request.query_params) - allowed)
+        if unknown:
+            raise ValidationError(
+                {name: [f"Unknown parameter. Known: {', '.join(sorted(allowed))}."] for name in unknown}
+            )
+
+
+class ModelViewSet(StrictParamsMixin, viewsets.ReadOnlyModelViewSet):
+    """Models: the list takes the list page's search, filters and sort (one FilterSet); detail has everything."""
+
+    permission_classes = [ReadPermission]
+    filterset_class = ModelFilterSet
+    pagination_class = ModelCursor
+
+    def get_queryset(self) -> QuerySet[Model]:
+        if self.action == "retrieve":
+            return model_detail_queryset()
+        return Model.objects.visible().select_related("creator")
+
+    def get_serializer_class(self):
+        return s.ModelSerializer if self.action == "retrieve" else s.ModelBriefSerializer
+
+    def filter_queryset(self, queryset):
+        if self.action != "list":
+            return queryset
+        filterset = ModelFilterSet(self.request.query_params, queryset=queryset, request=self.request)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        self.filterset_ordering = filterset.ordering()
+        return filterset.qs
+
+
+class VersionViewSet(StrictParamsMixin, viewsets.ReadOnlyModelViewSet):
+    """Versions with their files and images. `?model=<id>` lists one model's."""
+
+    permission_classes = [ReadPermission]
+    serializer_class = s.VersionSerializer
+    pagination_class = Cursor
+    extra_params = {"model"}
+
+    def get_queryset(self):
+        qs = ModelVersion.objects.filter(model__hidden=False).prefetch_related(
+            Prefetch(
+                "files", queryset=ModelFile.objects.select_related("version").order_by("position", "id")
+            ),
+            Prefetch("images", queryset=Image.objects.order_by("position", "id")),
+        )
+        model = self.request.query_params.get("model")
+        if model is not None:
+            if not model.isdigit():
+                raise ValidationError({"model": ["A model id (a whole number)."]})
+            qs = qs.filter(model_id=int(model))
+        return qs
+
+
+class FileViewSet(StrictParamsMixin, viewsets.ReadOnlyModelViewSet):
+    """Files, and lookups by hash: SHA256, AutoV1, AutoV2, AutoV3, CRC32 or BLAKE3, any case."""
+
+    permission_classes = [ReadPermission]
+    serializer_class = s.FileSerializer
+    pagination_class = Cursor
+
+    def get_queryset(self):
+        return ModelFile.objects.filter(version__model__hidden=False).select_related("version")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("hash", OpenApiTypes.STR, OpenApiParameter.PATH, pattern="^[0-9A-Fa-f]{8,64}$")
+        ],
+        responses=s.FileSerializer(many=True),
+    )
+    @action(detail=False, methods=["get"], url_path=r"by-hash/(?P<hash>[^/]+)")
+    def by_hash(self, request: Request, hash: str) -> Response:
+        """Every file with this hash (one hash may match several files)."""
+        if not HASH.match(hash):
+            raise ValidationError(
+                {"hash": ["8 to 64 hexadecimal digits (SHA256, AutoV1/2/3, CRC32 or BLAKE3)."]}
+            )
+        files = list(self.get_queryset().filter(files_with_hash(hash)).order_by("pk")[:100])
+        if not files:
+            return Response({"detail": f"No file has the hash {hash}."}, status=status.HTTP_404_NOT_FOUND)
+        return Response(s.FileSerializer(files, many=True, context={"request": request}).data)
+
+    @extend_schema(
+        request=s.HashLookupSerializer,
+        responses=inline_serializer(
+            "HashLookupResult", {"results": serializers.DictField(child=s.FileSerializer(many=True))}
+        ),
+    )
+    @action(detail=False, methods=["post"], url_path="by-hash", permission_classes=[permissions.AllowAny])
+    def by_hash_bulk(self, request: Request) -> Response:
+        """Up to 1,000 hashes at once, in one query: {"results": {hash: [files]}}; unmatched hashes map to []."""
+        if settings.CATALOG_PRIVATE and not request.user.is_authenticated:
+            raise permissions.exceptions.NotAuthenticated()
+        lookup = s.HashLookupSerializer(data=request.data)
+        lookup.is_valid(raise_exception=True)
+        matches = files_by_hashes(lookup.validated_data["hashes"])
+        context = {"request": request}
+        return Response(
+            {
+                "results": {
+                    h: s.FileSerializer(files, many=True, context=context).data
+                    for h, files in matches.items()
+                }
+            }
+        )
+
+
+class ImageViewSet(StrictParamsMixin, viewsets.ReadOnlyModelViewSet):
+    """Sample images with their generation metadata. `?version=<id>` lists one version's."""
+
+    permission_classes = [ReadPermission]
+    serializer_class = s.ImageSerializer
+    pagination_class = Cursor
+    extra_params = {"version"}
+
+    def get_queryset(self):
+        qs = Image.objects.filter(version__model__hidden=False)
+        version = self.request.query_params.get("version")
+        if version is not None:
+            if not version.isdigit():
+                raise ValidationError({"version": ["A version id (a whole number)."]})
+            qs = qs.filter(version_id=int(version))
+        return qs
+
+
+class NamedCursor(Cursor):
+    ordering = ("name", "id")
+
+
+class TagViewSet(StrictParamsMixin, viewsets.ReadOnlyModelViewSet):
+    """Tags, by name."""
+
+    permission_classes = [ReadPermission]
+    serializer_class = s.TagSerializer
+    pagination_class = NamedCursor
+    queryset = Tag.objects.all()
+
+
+class UsernameCursor(Cursor):
+    ordering = ("username", "id")
+
+
+class CreatorViewSet(StrictParamsMixin, viewsets.ReadOnlyModelViewSet):
+    """Creators, by username."""
+
+    permission_classes = [ReadPermission]
+    serializer_class = s.CreatorSerializer
+    pagination_class = UsernameCursor
+    queryset = Creator.objects.all()
+
+
+class IngestRunViewSet(StrictParamsMixin, viewsets.ReadOnlyModelViewSet):
+    """Ingest runs (a token or an admin session): status, counts, and each failure with its input."""
+
+    permission_classes = [TokenOrStaff]
+    serializer_class = s.IngestRunSerializer
+    pagination_class = Cursor
+    queryset = IngestRun.objects.all()
+
+
+class IngestView(APIView):
+    """POST /api/ingest {"sources": [...]}: queue an ingest run and answer it (202)."""
+
+    permission_classes = [TokenOrStaff]
+
+    @extend_schema(request=s.IngestRequestSerializer, responses={202: s.IngestRunSerializer})
+    def post(self, request: Request) -> Response:
+        from ingest.services import ingest_run_create, ingest_run_dispatch
+
+        body = s.IngestRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        run = ingest_run_create(
+            kind="ingest",
+            sources=body.validated_data["sources"],
+            requested_by=request.user,
+            model_type=body.validated_data.get("type", ""),
+        )
+        try:
+            ingest_run_dispatch(run)
+        except BrokerError as exc:
+            raise ServiceUnavailable(
+                f"The task queue is not reachable, so ingest run #{run.pk} could not start; try again shortly."
+            ) from exc
+        run.refresh_from_db()
+        return Response(s.IngestRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)

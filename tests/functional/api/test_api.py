@@ -1,0 +1,263 @@
+"""The catalog's own API under /api/: every endpoint, filter, sort and error."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from catalog.models import IngestRun, SourceRecord
+from tests.conftest import celery_broker
+from tests.factories import (
+    ImageFactory,
+    ModelFactory,
+    ModelFileFactory,
+    ModelVersionFactory,
+    TagFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def token_api() -> APIClient:
+    user = get_user_model().objects.create_user("robot", password="x")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+def names(response) -> list[str]:
+    assert response.status_code == 200, response.content
+    return [m["name"] for m in response.json()["results"]]
+
+
+@pytest.fixture
+def catalog():
+    anime = TagFactory(name="anime")
+    ink = ModelFactory(name="Inkwash", type="LORA", download_count=10, favorite_count=5, rating=4.5,
+                       allow_commercial_image=False, allow_commercial_rent_civit=False, allow_commercial_rent=False,
+                       allow_commercial_sell=False, allow_no_credit=False)  # fmt: skip
+    ink.tags.add(anime)
+    ink_v = ModelVersionFactory(model=ink, base_model="SD 1.5")
+    ModelFileFactory(version=ink_v, hash_sha256="A" * 64, hash_autov2="A" * 10)
+    aurora = ModelFactory(name="Aurora", type="Checkpoint", download_count=90, favorite_count=1, rating=3.0,
+                          nsfw=True, image_count=3, availability="archived")  # fmt: skip
+    ModelVersionFactory(model=aurora, base_model="SDXL 1.0")
+    SourceRecord.objects.create(model=aurora, provider="mirror", external_id="p1")
+    ModelFactory(name="Secret", hidden=True, download_count=1000)
+    return {"ink": ink, "aurora": aurora}
+
+
+def test_models_list_and_sorts(api, catalog) -> None:
+    assert names(api.get("/api/models/")) == ["Aurora", "Inkwash"]  # most downloaded by default; hidden never
+    assert names(api.get("/api/models/", {"sort": "favorites"})) == ["Inkwash", "Aurora"]
+    assert names(api.get("/api/models/", {"sort": "rating"})) == ["Inkwash", "Aurora"]
+    assert names(api.get("/api/models/", {"sort": "images"})) == ["Aurora", "Inkwash"]
+    assert names(api.get("/api/models/", {"sort": "name"})) == ["Aurora", "Inkwash"]
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"type": "LORA"}, ["Inkwash"]),
+        ({"type": ["LORA", "Checkpoint"]}, ["Aurora", "Inkwash"]),
+        ({"base_model": "SDXL 1.0"}, ["Aurora"]),
+        ({"tag": "ANIME"}, ["Inkwash"]),
+        ({"exclude_tag": "anime"}, ["Aurora"]),
+        ({"provider": "mirror"}, ["Aurora"]),
+        ({"commercial_use": "true"}, ["Aurora"]),
+        ({"commercial_use": "false"}, ["Inkwash"]),
+        ({"no_credit": "false"}, ["Inkwash"]),
+        ({"nsfw": "false"}, ["Inkwash"]),
+        ({"availability": "archived"}, ["Aurora"]),
+        ({"query": "ink"}, ["Inkwash"]),
+        ({"query": "anime"}, ["Inkwash"]),
+        ({"query": "a" * 10}, ["Inkwash"]),  # an AutoV2, any case
+        ({"query": "nothing-like-it"}, []),
+    ],
+)
+def test_model_filters(api, catalog, params, expected) -> None:
+    assert names(api.get("/api/models/", params)) == expected
+
+
+def test_creator_filter(api, catalog) -> None:
+    assert names(api.get("/api/models/", {"creator": catalog["ink"].creator.username.upper()})) == ["Inkwash"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"sort": "best"}, "sort"), ({"nsfw": "perhaps"}, "nsfw"), ({"provider": "ftp"}, "provider"),
+     ({"limit": "many"}, None), ({"colour": "red"}, "colour"), ({"cursor": "garbage"}, None)],
+)  # fmt: skip
+def test_bad_parameters_are_400_naming_them(api, catalog, params, field) -> None:
+    response = api.get("/api/models/", params)
+    if (
+        field is None
+    ):  # DRF's own: an invalid cursor is 404 "Invalid cursor"; a bad limit falls back to the default
+        assert response.status_code in (200, 404)
+        assert response.headers["Content-Type"].startswith("application/json")
+        return
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_cursor_pagination_reaches_every_model_once(api) -> None:
+    made = {ModelFactory(download_count=n % 4).name for n in range(23)}
+    seen, url = [], "/api/models/?limit=5&sort=downloads"
+    while url:
+        body = api.get(url).json()
+        seen += [m["name"] for m in body["results"]]
+        url = body["next"]
+    assert sorted(seen) == sorted(made)
+
+
+def test_model_detail_has_versions_files_images(api, catalog) -> None:
+    ink = catalog["ink"]
+    ImageFactory(version=ink.versions.get(), prompt="a crane in reeds", seed="18446744073709551615")
+    body = api.get(f"/api/models/{ink.pk}/").json()
+    assert body["name"] == "Inkwash" and body["tags"] == ["anime"]
+    assert body["creator"]["username"] == ink.creator.username
+    (version,) = body["versions"]
+    assert version["base_model"] == "SD 1.5"
+    assert version["files"][0]["hashes"]["SHA256"] == "A" * 64
+    assert version["images"][0]["prompt"] == "a crane in reeds"
+    assert version["images"][0]["seed"] == "18446744073709551615"
+    hidden = ModelFactory(hidden=True)
+    assert api.get(f"/api/models/{hidden.pk}/").status_code == 404
+
+
+def test_versions_files_images_tags_creators(api, catalog) -> None:
+    ink = catalog["ink"]
+    assert api.get("/api/versions/", {"model": ink.pk}).json()["results"][0]["model"] == ink.pk
+    assert api.get("/api/versions/", {"model": "x"}).status_code == 400
+    assert len(api.get("/api/files/").json()["results"]) == 1
+    image = ImageFactory(version=ink.versions.get())
+    assert api.get("/api/images/", {"version": image.version_id}).json()["results"][0]["id"] == image.pk
+    assert [t["name"] for t in api.get("/api/tags/").json()["results"]] == ["anime"]
+    assert len(api.get("/api/creators/").json()["results"]) == 3
+
+
+def test_hash_lookup_any_kind_any_case(api, catalog) -> None:
+    file = catalog["ink"].versions.get().files.get()
+    for value in ("a" * 64, "A" * 10, file.hash_crc32.lower()):
+        response = api.get(f"/api/files/by-hash/{value}/")
+        assert response.status_code == 200, value
+        assert [f["id"] for f in response.json()] == [file.pk]
+    twin = ModelFileFactory(hash_sha256="A" * 64)
+    assert [f["id"] for f in api.get(f"/api/files/by-hash/{'A' * 64}/").json()] == [file.pk, twin.pk]
+    assert api.get("/api/files/by-hash/zzz/").status_code == 400
+    missing = api.get(f"/api/files/by-hash/{'B' * 64}/")
+    assert missing.status_code == 404 and "No file has the hash" in missing.json()["detail"]
+
+
+def test_bulk_hash_lookup_in_one_query(api, catalog) -> None:
+    file = catalog["ink"].versions.get().files.get()
+    hashes = ["a" * 64, "B" * 10, file.hash_crc32]
+    with CaptureQueriesContext(connection) as ctx:
+        response = api.post("/api/files/by-hash/", {"hashes": hashes}, format="json")
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [f["id"] for f in results["A" * 64]] == [file.pk]
+    assert results["B" * 10] == []
+    assert [f["id"] for f in results[file.hash_crc32]] == [file.pk]
+    assert len(ctx.captured_queries) == 1
+    too_many = api.post("/api/files/by-hash/", {"hashes": ["A" * 10] * 1001}, format="json")
+    assert too_many.status_code == 400 and "hashes" in too_many.json()
+    assert api.post("/api/files/by-hash/", {"hashes": ["xyz"]}, format="json").status_code == 400
+
+
+def test_ingest_needs_a_token_or_an_admin(
+    api, token_api, django_capture_on_commit_callbacks, tmp_path
+) -> None:
+    assert api.post("/api/ingest", {"sources": ["x"]}, format="json").status_code == 401
+    assert api.get("/api/ingest-runs/").status_code == 401
+    page = tmp_path / "empty.json"
+    page.write_text('{"items": [], "metadata": {}}')
+    response = token_api.post("/api/ingest", {"sources": [str(page)]}, format="json")
+    assert response.status_code == 202, response.content
+    run = IngestRun.objects.get(pk=response.json()["id"])
+    assert run.status == "succeeded"  # eager in tests: it ran before the answer
+    assert token_api.get("/api/ingest-runs/").json()["results"][0]["id"] == run.pk
+    assert token_api.get(f"/api/ingest-runs/{run.pk}/").json()["status"] == "succeeded"
+    admin = get_user_model().objects.create_superuser("boss", "b@example.org", "pw")
+    session = APIClient()
+    session.force_login(admin)
+    assert session.post("/api/ingest/", {"sources": [str(page)]}, format="json").status_code == 202
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "field"),
+    [("{not json", "application/json", "detail"), ('{"sources": "x"}', "application/json", "sources"),
+     ('{"sources": []}', "application/json", "sources"), ('{"sources": [1, {"a": 2}]}', "application/json", "sources"),
+     ("{}", "application/json", "sources")],
+)  # fmt: skip
+def test_ingest_refuses_malformed_bodies(token_api, body, content_type, field) -> None:
+    response = token_api.generic("POST", "/api/ingest", body, content_type=content_type)
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_ingest_answers_503_when_the_queue_is_down(token_api) -> None:
+    with celery_broker("redis://127.0.0.1:9/0"):  # nothing listens on port 9
+        response = token_api.post("/api/ingest", {"sources": ["1044"]}, format="json")
+    assert response.status_code == 503
+    assert "task queue is not reachable" in response.json()["detail"]
+    run = IngestRun.objects.get()
+    assert run.status == "failed" and "Could not be queued" in run.notes
+
+
+def test_anonymous_reads_are_throttled(api, catalog, monkeypatch) -> None:
+    from django.core.cache import cache
+    from rest_framework.throttling import AnonRateThrottle
+
+    cache.clear()
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "3/minute"})
+    codes = [api.get("/api/models/").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    assert api.get("/api/v1/models").status_code == 429
+
+
+def test_private_catalog_needs_a_login_for_reads(api, token_api, catalog, settings, client) -> None:
+    settings.CATALOG_PRIVATE = True
+    assert api.get("/api/models/").status_code == 401
+    assert api.get("/api/v1/models").status_code == 401
+    assert token_api.get("/api/models/").status_code == 200
+
+
+def test_unknown_api_urls_are_json_404(api) -> None:
+    response = api.get("/api/nothing-here/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found: /api/nothing-here/"}
+
+
+def test_schema_builds_without_warnings_and_docs_render(api) -> None:
+    call_command("spectacular", "--fail-on-warn", "--file", "/dev/null")
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert schema.status_code == 200
+    assert "/api/v1/models" in schema.json()["paths"]
+    assert api.get("/api/docs/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/models?query=a%00b", "/api/models/?query=%00", "/api/v1/models?types=%00", "/?query=%00"]
+)
+def test_nul_bytes_are_400_not_500(api, url) -> None:
+    assert api.get(url).status_code == 400
+
+
+def test_malformed_token_and_session_cookie_are_refused_cleanly(api, catalog) -> None:
+    api.credentials(HTTP_AUTHORIZATION="Token bad\x00key")
+    assert api.get("/api/models/").status_code == 401
+    api.credentials()
+    api.cookies["sessionid"] = "abc\x00def-not-a-key"
+    assert api.get("/api/models/").status_code == 200
