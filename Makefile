@@ -26,7 +26,9 @@ run: install
 	@echo "Serving the catalog at http://127.0.0.1:$(PORT)/ (admin at /admin/). Ctrl-C stops it."
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+# A Celery worker with beat (the periodic sync), for when CELERY_BROKER_URL is set (in .env or the environment).
 worker: install
+	@$(BIN)/python -c "import os, django; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings.base'); django.setup(); from django.conf import settings; raise SystemExit(0 if settings.CELERY_BROKER_URL else 'Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0) in .env first; without it tasks run in-process and need no worker.')"
 	$(BIN)/celery -A config worker --beat --loglevel=INFO
 
 lint: install

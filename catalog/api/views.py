@@ -10,7 +10,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from kombu.exceptions import OperationalError as BrokerError
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -49,12 +49,26 @@ class ServiceUnavailable(APIException):
 
 
 class Cursor(CursorPagination):
-    """Cursor pagination: constant time at any depth."""
+    """Cursor pagination: constant time at any depth. A bad cursor or limit is a 400 naming it."""
 
     page_size = 50
     page_size_query_param = "limit"
     max_page_size = 100
     ordering = ("-id",)
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise ValidationError({"limit": [f"A whole number from 1 to {self.max_page_size}."]})
+        return int(raw)
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError({"cursor": ["Not a cursor this API gave out."]}) from None
 
 
 class ModelCursor(Cursor):

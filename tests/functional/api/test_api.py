@@ -97,7 +97,8 @@ def test_creator_filter(api, catalog) -> None:
 @pytest.mark.parametrize(
     ("params", "field"),
     [({"sort": "best"}, "sort"), ({"nsfw": "perhaps"}, "nsfw"), ({"provider": "ftp"}, "provider"),
-     ({"limit": "many"}, None), ({"colour": "red"}, "colour"), ({"cursor": "garbage"}, None)],
+     ({"limit": "many"}, "limit"), ({"limit": "1000"}, "limit"), ({"colour": "red"}, "colour"),
+     ({"cursor": "garbage"}, "cursor")],
 )  # fmt: skip
 def test_bad_parameters_are_400_naming_them(api, catalog, params, field) -> None:
     response = api.get("/api/models/", params)
