@@ -314,33 +314,30 @@ class ImageAdmin(admin.ModelAdmin):
         return _thumbnail(obj.thumbnail.name if obj.thumbnail else None)
 
 
+class ModelCountMixin:
+    """A "models" column counted in the changelist's one query."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n=Count("models"))
+
+    @admin.display(description="models", ordering="n")
+    def model_count(self, obj) -> int:
+        return obj.n
+
+
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(ModelCountMixin, admin.ModelAdmin):
     formfield_overrides = URL_FIELDS
     list_display = ["name", "model_count"]
     search_fields = ["name"]
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(n=Count("models"))
-
-    @admin.display(description="models", ordering="n")
-    def model_count(self, obj: Tag) -> int:
-        return obj.n
-
 
 @admin.register(Creator)
-class CreatorAdmin(admin.ModelAdmin):
+class CreatorAdmin(ModelCountMixin, admin.ModelAdmin):
     formfield_overrides = URL_FIELDS
     list_display = ["username", "provider", "model_count"]
     list_filter = ["provider"]
     search_fields = ["username"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(n=Count("models"))
-
-    @admin.display(description="models", ordering="n")
-    def model_count(self, obj: Creator) -> int:
-        return obj.n
 
 
 @admin.register(SourceRecord)

@@ -72,3 +72,26 @@ def _celery_reset(app) -> None:
         app._pool = None
     app.amqp._producer_pool = None
     kombu.pools.reset()  # kombu keeps producer pools per connection globally; closed ones must not be reused
+
+
+@pytest.fixture
+def standin(settings, httpserver):
+    """A loopback HTTP server standing in for Civitai and HuggingFace (both base URLs point at it)."""
+    base = httpserver.url_for("").rstrip("/")
+    settings.CIVITAI_BASE_URL = base
+    settings.HF_ENDPOINT = base
+    settings.INGEST_ALLOWED_HOSTS = ["localhost"]
+    return httpserver
+
+
+@pytest.fixture
+def token_api(db):
+    """A DRF client that authenticates with an API token."""
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    user = get_user_model().objects.create_user("robot", password="x")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client

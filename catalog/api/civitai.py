@@ -358,7 +358,19 @@ def _after(qs: QuerySet[Model], field: str, direction: str, cursor: list[Any]) -
 # --- Views -----------------------------------------------------------------------------------------------
 
 
-@extend_schema(
+def civitai_view(**schema: Any):
+    """A read-only GET endpoint of this surface: documented, public unless the catalog is private, throttled."""
+
+    def decorate(view):
+        view = throttle_classes(api_settings.DEFAULT_THROTTLE_CLASSES)(view)
+        view = permission_classes([CatalogRead])(view)
+        view = api_view(["GET"])(view)
+        return extend_schema(**{"responses": OpenApiTypes.OBJECT, **schema})(view)
+
+    return decorate
+
+
+@civitai_view(
     operation_id="civitai_models_list",
     summary="Models, as Civitai's GET /api/v1/models answers",
     parameters=[
@@ -379,11 +391,7 @@ def _after(qs: QuerySet[Model], field: str, direction: str, cursor: list[Any]) -
         OpenApiParameter("allowCommercialUse", OpenApiTypes.STR, enum=list(COMMERCIAL)),
         OpenApiParameter("ids", OpenApiTypes.STR, description="comma-separated model ids"),
     ],
-    responses=OpenApiTypes.OBJECT,
 )
-@api_view(["GET"])
-@permission_classes([CatalogRead])
-@throttle_classes(api_settings.DEFAULT_THROTTLE_CLASSES)
 def models_list(request: Request) -> Response:
     params = request.query_params
     try:
@@ -429,14 +437,10 @@ def _url(request: Request, params: dict[str, Any]) -> str:
     return request.build_absolute_uri(request.path) + "?" + urlencode(params)
 
 
-@extend_schema(
+@civitai_view(
     operation_id="civitai_model_retrieve",
     summary="One model, as Civitai's GET /api/v1/models/{id} answers",
-    responses=OpenApiTypes.OBJECT,
 )
-@api_view(["GET"])
-@permission_classes([CatalogRead])
-@throttle_classes(api_settings.DEFAULT_THROTTLE_CLASSES)
 def model_detail(request: Request, model_id: str) -> Response:
     model_id = int(model_id)
     model = models_prefetched(Model.objects.visible().filter(lookup(Model, model_id))).first()
@@ -462,27 +466,19 @@ def _versions() -> QuerySet[ModelVersion]:
     )
 
 
-@extend_schema(
+@civitai_view(
     operation_id="civitai_model_version_retrieve",
     summary="One version, as Civitai's GET /api/v1/model-versions/{id}",
-    responses=OpenApiTypes.OBJECT,
 )
-@api_view(["GET"])
-@permission_classes([CatalogRead])
-@throttle_classes(api_settings.DEFAULT_THROTTLE_CLASSES)
 def version_detail(request: Request, version_id: str) -> Response:
     version_id = int(version_id)
     return _version_response(_versions().filter(lookup(ModelVersion, version_id)).first())
 
 
-@extend_schema(
+@civitai_view(
     operation_id="civitai_model_version_by_hash",
     summary="The version a file hash belongs to, as Civitai's GET /api/v1/model-versions/by-hash/{hash}",
-    responses=OpenApiTypes.OBJECT,
 )
-@api_view(["GET"])
-@permission_classes([CatalogRead])
-@throttle_classes(api_settings.DEFAULT_THROTTLE_CLASSES)
 def version_by_hash(request: Request, hash: str) -> Response:
     if not HEX.match(hash):
         return error("Model not found", 404)
@@ -524,16 +520,12 @@ def _models_link(request: Request, **params: str) -> str:
     return request.build_absolute_uri("/api/v1/models") + "?" + urlencode(params)
 
 
-@extend_schema(
+@civitai_view(
     operation_id="civitai_tags_list",
     summary="Tags, as Civitai's GET /api/v1/tags",
     parameters=[OpenApiParameter("limit", OpenApiTypes.INT), OpenApiParameter("page", OpenApiTypes.INT),
                 OpenApiParameter("query", OpenApiTypes.STR)],
-    responses=OpenApiTypes.OBJECT,
 )  # fmt: skip
-@api_view(["GET"])
-@permission_classes([CatalogRead])
-@throttle_classes(api_settings.DEFAULT_THROTTLE_CLASSES)
 def tags_list(request: Request) -> Response:
     qs = Tag.objects.annotate(model_count=Count("models", filter=Q(models__hidden=False))).order_by(
         "-model_count", "name"
@@ -548,16 +540,12 @@ def tags_list(request: Request) -> Response:
     )
 
 
-@extend_schema(
+@civitai_view(
     operation_id="civitai_creators_list",
     summary="Creators, as Civitai's GET /api/v1/creators",
     parameters=[OpenApiParameter("limit", OpenApiTypes.INT), OpenApiParameter("page", OpenApiTypes.INT),
                 OpenApiParameter("query", OpenApiTypes.STR)],
-    responses=OpenApiTypes.OBJECT,
 )  # fmt: skip
-@api_view(["GET"])
-@permission_classes([CatalogRead])
-@throttle_classes(api_settings.DEFAULT_THROTTLE_CLASSES)
 def creators_list(request: Request) -> Response:
     qs = Creator.objects.annotate(model_count=Count("models", filter=Q(models__hidden=False))).order_by(
         "-model_count", "username"

@@ -21,15 +21,6 @@ MOTO = CORPUS / "mirror-pages" / "Checkpoint.rank-02594.dl-362.rating-1.5.Moto_R
 HF = CORPUS / "huggingface" / "model-info_CompVis_stable-diffusion-v1-4_2025-03.json"
 
 
-@pytest.fixture
-def standin(settings, httpserver):
-    base = httpserver.url_for("").rstrip("/")
-    settings.CIVITAI_BASE_URL = base
-    settings.HF_ENDPOINT = base
-    settings.INGEST_ALLOWED_HOSTS = ["localhost"]
-    return httpserver
-
-
 def corpus_models(n: int) -> list[dict]:
     with gzip.open(CORPUS / "civitai" / "checkpoints-2023-07-04.jsonl.gz") as lines:
         return [json.loads(line) for line in itertools.islice(lines, n)]

@@ -17,15 +17,6 @@ MOTO = CORPUS / "mirror-pages" / "Checkpoint.rank-02594.dl-362.rating-1.5.Moto_R
 VERSION = CORPUS / "civitai" / "api" / "model-version_242807_2024-03.json"
 
 
-@pytest.fixture
-def standin(settings, httpserver):
-    base = httpserver.url_for("").rstrip("/")
-    settings.CIVITAI_BASE_URL = base
-    settings.HF_ENDPOINT = base
-    settings.INGEST_ALLOWED_HOSTS = ["localhost"]
-    return httpserver
-
-
 @pytest.mark.parametrize(
     ("source", "expected"),
     [

@@ -20,11 +20,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def standin(settings, httpserver):
-    settings.INGEST_ALLOWED_HOSTS = ["localhost"]
+def image_host(standin, settings):
+    """The loopback stand-in, with small image limits."""
     settings.IMAGE_MAX_BYTES = 2_000_000
     settings.IMAGE_MAX_PIXELS = 4_000_000
-    return httpserver
+    return standin
 
 
 def png(width: int, height: int) -> bytes:
@@ -48,13 +48,13 @@ def bomb_png(width: int, height: int) -> bytes:
     )
 
 
-def image_at(standin, path: str, body: bytes, content_type: str) -> Image:
-    standin.expect_request(path).respond_with_data(body, content_type=content_type)
-    return ImageFactory(url=standin.url_for(path), width=None, height=None)
+def image_at(host, path: str, body: bytes, content_type: str) -> Image:
+    host.expect_request(path).respond_with_data(body, content_type=content_type)
+    return ImageFactory(url=host.url_for(path), width=None, height=None)
 
 
-def test_good_image_is_stored_with_thumbnail_and_blurhash(standin) -> None:
-    image = image_at(standin, "/a/1.png", png(900, 1200), "image/png")
+def test_good_image_is_stored_with_thumbnail_and_blurhash(image_host) -> None:
+    image = image_at(image_host, "/a/1.png", png(900, 1200), "image/png")
     image_mirror(image.pk)
     image.refresh_from_db()
     assert image.mirror_status == MirrorStatus.MIRRORED
@@ -82,8 +82,8 @@ def test_good_image_is_stored_with_thumbnail_and_blurhash(standin) -> None:
     ],
     ids=["bomb", "truncated", "text-as-jpeg", "svg", "html", "too-big"],
 )
-def test_hostile_images_are_refused_and_recorded(standin, body, content_type, message) -> None:
-    image = image_at(standin, "/bad.jpg", body, content_type)
+def test_hostile_images_are_refused_and_recorded(image_host, body, content_type, message) -> None:
+    image = image_at(image_host, "/bad.jpg", body, content_type)
     assert image_mirror(image.pk) is None
     image.refresh_from_db()
     assert image.mirror_status == MirrorStatus.FAILED
@@ -92,9 +92,9 @@ def test_hostile_images_are_refused_and_recorded(standin, body, content_type, me
     assert image.version.model.versions.count() == 1  # the model is intact
 
 
-def test_mirror_images_command(standin, capsys) -> None:
-    image_at(standin, "/ok.png", png(64, 64), "image/png")
-    image_at(standin, "/broken.png", b"nope", "image/png")
+def test_mirror_images_command(image_host, capsys) -> None:
+    image_at(image_host, "/ok.png", png(64, 64), "image/png")
+    image_at(image_host, "/broken.png", b"nope", "image/png")
     call_command("mirror_images", verbosity=0)
     assert "Mirrored 1 image(s); 1 refused or gone; 0 to retry later." in capsys.readouterr().out
     assert Image.objects.filter(mirror_status="mirrored").count() == 1
