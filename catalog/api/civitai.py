@@ -78,7 +78,8 @@ def public_id(civitai_id: int | None, pk: int) -> int:
     return civitai_id if civitai_id else -pk
 
 
-def lookup(model_class: type, public: int) -> Q:
+def lookup(public: int) -> Q:
+    """A row by the id this surface gives it: Civitai's, or the negated catalog id of a row Civitai never named."""
     return Q(civitai_id=public) if public > 0 else Q(pk=-public, civitai_id__isnull=True)
 
 
@@ -328,7 +329,7 @@ def _models_filtered(params) -> QuerySet[Model]:
             raise BadRequest("ids: a comma-separated list of model ids")
         condition = Q(pk__in=[])
         for value in map(int, ids):
-            condition |= lookup(Model, value)
+            condition |= lookup(value)
         qs = qs.filter(condition)
     return qs
 
@@ -443,7 +444,7 @@ def _url(request: Request, params: dict[str, Any]) -> str:
 )
 def model_detail(request: Request, model_id: str) -> Response:
     model_id = int(model_id)
-    model = models_prefetched(Model.objects.visible().filter(lookup(Model, model_id))).first()
+    model = models_prefetched(Model.objects.visible().filter(lookup(model_id))).first()
     if model is None:
         return error(f"No model with id {model_id}", 404)
     return Response(model_json(model))
@@ -472,7 +473,7 @@ def _versions() -> QuerySet[ModelVersion]:
 )
 def version_detail(request: Request, version_id: str) -> Response:
     version_id = int(version_id)
-    return _version_response(_versions().filter(lookup(ModelVersion, version_id)).first())
+    return _version_response(_versions().filter(lookup(version_id)).first())
 
 
 @civitai_view(

@@ -49,7 +49,7 @@ def civitai_parse_model(data: Any, *, source: str, base_url: str = "https://civi
     if not name:
         raise obj.error("name", "empty")
     mode = (obj.str("mode") or "").replace("_", "").lower()
-    versions = tuple(civitai_parse_version(v, parent_model_id=model_id) for v in obj.objs("modelVersions"))
+    versions = tuple(civitai_parse_version(v) for v in obj.objs("modelVersions"))
     stats = obj.obj("stats") or Obj({}, source, "stats")
     creator = obj.obj("creator")
     commercial = commercial_use(obj.raw("allowCommercialUse"), source, "allowCommercialUse")
@@ -91,7 +91,7 @@ def civitai_parse_version_payload(
 ) -> ModelRecord:
     """A `/model-versions/{id}` (or by-hash) response, or a `.civitai.info` file: one version and a model stub."""
     obj = Obj(data, source, "")
-    version = civitai_parse_version(obj, parent_model_id=None)
+    version = civitai_parse_version(obj)
     model_id = obj.int("modelId", required=True)
     stub = obj.obj("model")
     if stub is None:
@@ -118,7 +118,7 @@ def civitai_parse_version_payload(
     )
 
 
-def civitai_parse_version(obj: Obj, *, parent_model_id: int | None) -> VersionRecord:
+def civitai_parse_version(obj: Obj) -> VersionRecord:
     """One ModelVersion object."""
     version_id = obj.int("id", required=True)
     stats = obj.obj("stats") or Obj({}, obj.source, obj._name("stats"))
