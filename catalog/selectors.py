@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+import hashlib
+
+from django.core.cache import cache
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from catalog.models import HASH_FORMATS, Image, Model, ModelFile, ModelVersion
+from catalog.models import HASH_FORMATS, Image, IngestRun, Model, ModelFile, ModelVersion, SourceRecord
 
 
 def model_cards(qs: QuerySet[Model]) -> QuerySet[Model]:
@@ -49,3 +52,84 @@ def files_by_hashes(hashes: list[str]) -> dict[str, list[ModelFile]]:
         for value in {getattr(file, field) for field in HASH_FORMATS} & set(wanted):
             results[value].append(file)
     return results
+
+
+CATALOG_VERSION_KEY = "catalog:version"
+FACETS_TIMEOUT = 60 * 60
+
+
+def catalog_version() -> int:
+    """A number that changes whenever the catalog does (ingest, curation): cache keys include it."""
+    version = cache.get(CATALOG_VERSION_KEY)
+    if version is None:
+        version = 1
+        cache.add(CATALOG_VERSION_KEY, version, timeout=None)
+    return version
+
+
+def model_facets(qs: QuerySet[Model], *, key: str) -> dict[str, list[tuple[str, int]]]:
+    """Counts beside each filter value, over the models the other filters leave; cached until the catalog changes."""
+    cache_key = f"facets:{catalog_version()}:{hashlib.sha256(key.encode()).hexdigest()}"
+    facets = cache.get(cache_key)
+    if facets is not None:
+        return facets
+    ids = qs.order_by().values("pk")
+    licence = qs.order_by().aggregate(
+        commercial=Count("pk", filter=Q(allow_commercial_image=True) | Q(allow_commercial_rent_civit=True)
+                         | Q(allow_commercial_rent=True) | Q(allow_commercial_sell=True)),
+        no_credit=Count("pk", filter=Q(allow_no_credit=True)),
+        derivatives=Count("pk", filter=Q(allow_derivatives=True)),
+    )  # fmt: skip
+    facets = {
+        "type": _pairs(qs.order_by().values_list("type").annotate(n=Count("pk")).order_by("-n", "type")),
+        "base_model": _pairs(
+            ModelVersion.objects.filter(model_id__in=ids)
+            .exclude(base_model="")
+            .values_list("base_model")
+            .annotate(n=Count("model_id", distinct=True))
+            .order_by("-n", "base_model")[:20]
+        ),
+        "tag": _pairs(
+            Model.tags.through.objects.filter(model_id__in=ids)
+            .values_list("tag__name")
+            .annotate(n=Count("model_id"))
+            .order_by("-n", "tag__name")[:25]
+        ),
+        "provider": _pairs(
+            SourceRecord.objects.filter(model_id__in=ids)
+            .values_list("provider")
+            .annotate(n=Count("model_id", distinct=True))
+            .order_by("-n")
+        ),
+        "availability": _pairs(
+            qs.order_by().values_list("availability").annotate(n=Count("pk")).order_by("-n")
+        ),
+        "licence": [(name, licence[name]) for name in ("commercial", "no_credit", "derivatives")],
+    }
+    cache.set(cache_key, facets, FACETS_TIMEOUT)
+    return facets
+
+
+def _pairs(rows) -> list[tuple[str, int]]:
+    return [(value, n) for value, n in rows]
+
+
+def catalog_stats() -> dict:
+    """Counts by type and base model, totals, and the latest ingest runs, for the stats page."""
+    return {
+        "models": Model.objects.visible().count(),
+        "versions": ModelVersion.objects.filter(model__hidden=False).count(),
+        "files": ModelFile.objects.filter(version__model__hidden=False).count(),
+        "images": Image.objects.filter(version__model__hidden=False).count(),
+        "by_type": _pairs(
+            Model.objects.visible().values_list("type").annotate(n=Count("pk")).order_by("-n", "type")
+        ),
+        "by_base_model": _pairs(
+            ModelVersion.objects.filter(model__hidden=False)
+            .exclude(base_model="")
+            .values_list("base_model")
+            .annotate(n=Count("model_id", distinct=True))
+            .order_by("-n", "base_model")
+        ),
+        "runs": list(IngestRun.objects.order_by("-queued_at")[:10]),
+    }

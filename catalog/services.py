@@ -4,20 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import QuerySet
 
 from catalog.models import Model, ModelVersion, SourceRecord
 
 
+def catalog_changed() -> None:
+    """Say the catalog changed, so cached facet counts are computed afresh."""
+    from catalog.selectors import CATALOG_VERSION_KEY, catalog_version
+
+    catalog_version()
+    try:
+        cache.incr(CATALOG_VERSION_KEY)
+    except ValueError:  # evicted between the two calls
+        cache.add(CATALOG_VERSION_KEY, 1, timeout=None)
+
+
 def models_set_hidden(*, models: QuerySet[Model], hidden: bool) -> int:
     """Hide models from every page and the API, or show them again. Returns how many changed."""
-    return models.exclude(hidden=hidden).update(hidden=hidden)
+    changed = models.exclude(hidden=hidden).update(hidden=hidden)
+    catalog_changed()
+    return changed
 
 
 def models_set_featured(*, models: QuerySet[Model], featured: bool) -> int:
     """Feature models (shown first on the home page), or stop featuring them. Returns how many changed."""
-    return models.exclude(featured=featured).update(featured=featured)
+    changed = models.exclude(featured=featured).update(featured=featured)
+    catalog_changed()
+    return changed
 
 
 @transaction.atomic
@@ -50,4 +66,5 @@ def model_merge(*, target: Model, duplicates: Iterable[Model]) -> Model:
             setattr(target, field, value)
     target.image_count = sum(v.images.count() for v in ModelVersion.objects.filter(model=target))
     target.save()
+    transaction.on_commit(catalog_changed)
     return target

@@ -1,14 +1,16 @@
 """Server-rendered catalog pages. Views parse the request and call selectors; they hold no business logic."""
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from catalog import selectors
+from catalog.context_processors import nsfw_view
 from catalog.filters import SORT_CHOICES, ModelFilterSet
-from catalog.models import Creator, Model, ModelType, Tag
+from catalog.models import Creator, Model, ModelType, ModelVersion, Tag
+from catalog.pagination import BadCursor, keyset_page
 
 PAGE_SIZE = 24
+FACET_FILTERS = ("type", "base_model", "tag", "provider", "availability")
 
 
 def model_list(request: HttpRequest) -> HttpResponse:
@@ -20,26 +22,52 @@ def _list_page(request: HttpRequest, *, heading: str, **fixed: str) -> HttpRespo
     params = request.GET.copy()
     for key, value in fixed.items():
         params.setlist(key, [value])
+    view = nsfw_view(request)
+    if view == "hide" and "nsfw" not in params:
+        params["nsfw"] = "false"  # NSFW models are hidden unless the viewer chose to see them
     filterset = ModelFilterSet(params, queryset=Model.objects.visible())
-    qs = filterset.qs if filterset.is_valid() else Model.objects.none()
-    if filterset.is_valid() and not params.get("sort"):
-        qs = qs.order_by("-featured", *filterset.ordering())  # featured models first on the default sort
-    page = Paginator(selectors.model_cards(qs), PAGE_SIZE).get_page(request.GET.get("page"))
+    if not filterset.is_valid():
+        return render(
+            request,
+            "catalog/model_list.html",
+            {"filterset": filterset, "heading": heading, "page": None},
+            status=400,
+        )
+    try:
+        page = keyset_page(
+            selectors.model_cards(filterset.qs), filterset.ordering(), request.GET.get("cursor"), PAGE_SIZE
+        )
+    except BadCursor:
+        return render(
+            request,
+            "catalog/model_list.html",
+            {"filterset": filterset, "heading": heading, "page": None, "bad_cursor": True},
+            status=400,
+        )
     keep = request.GET.copy()
-    keep.pop("page", None)
+    keep.pop("cursor", None)
+    facet_key = params.urlencode()
+    facets = selectors.model_facets(filterset.qs, key=facet_key)
+    featured = []
+    if page.is_first and not fixed and not request.GET.get("query"):
+        featured = list(
+            selectors.model_cards(filterset.qs.filter(featured=True)).order_by("-download_count")[:6]
+        )
     return render(
         request,
         "catalog/model_list.html",
         {
             "page": page,
+            "featured": featured,
             "filterset": filterset,
-            "filters": {"query": params.get("query", "")},
+            "facets": facets,
+            "selected": {name: params.getlist(name) for name in FACET_FILTERS},
             "types": ModelType.choices,
             "sorts": SORT_CHOICES,
             "heading": heading,
             "querystring": keep.urlencode(),
-            "selected_types": params.getlist("type"),
             "selected_sort": params.get("sort", ""),
+            "fixed": fixed,
         },
     )
 
@@ -64,6 +92,18 @@ def creator_detail(request: HttpRequest, username: str) -> HttpResponse:
     if creator is None:
         raise Http404(f"No creator {username}")
     return _list_page(request, heading=f"Creator: {creator.username}", creator=creator.username)
+
+
+def base_model_detail(request: HttpRequest, name: str) -> HttpResponse:
+    """The list, filtered to one base model."""
+    if not ModelVersion.objects.filter(base_model=name).exists():
+        raise Http404(f"No base model {name}")
+    return _list_page(request, heading=f"Base model: {name}", base_model=name)
+
+
+def stats(request: HttpRequest) -> HttpResponse:
+    """Counts by type and base model, and the latest ingest runs."""
+    return render(request, "catalog/stats.html", {"stats": selectors.catalog_stats()})
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

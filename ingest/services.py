@@ -35,6 +35,7 @@ from catalog.models import (
     SourceRecord,
     Tag,
 )
+from catalog.services import catalog_changed
 from ingest.records import CreatorRecord, FileRecord, ImageRecord, ModelRecord, TagRecord, VersionRecord
 
 logger = logging.getLogger(__name__)
@@ -155,8 +156,10 @@ def _upsert(record: ModelRecord, payload_hash: str) -> UpsertResult:
                 "last_error": "",
             },
         )
-    if (created or changed) and settings.IMAGE_MIRROR_ON_INGEST:
-        images_mirror_queue(model_id=model.pk)
+    if created or changed:
+        transaction.on_commit(catalog_changed)
+        if settings.IMAGE_MIRROR_ON_INGEST:
+            images_mirror_queue(model_id=model.pk)
     return UpsertResult(model.pk, CREATED if created else UPDATED if changed else UNCHANGED)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -46,6 +47,7 @@ def grow(n: int) -> None:
 
 
 def count(client, url: str) -> int:
+    cache.clear()  # cold: cached facet counts would hide the queries that compute them
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
     assert response.status_code == 200, (url, response.content[:300])
@@ -71,3 +73,21 @@ def test_query_counts_do_not_grow_with_the_catalog(token_api) -> None:
     assert large_detail == small_detail
     assert max(small.values()) <= 12, small
     assert max(small_detail.values()) <= 10, small_detail
+
+
+def test_facet_counts_are_cached_until_the_catalog_changes(client) -> None:
+    from catalog.services import catalog_changed
+
+    grow(3)
+    cache.clear()
+    cold = count_warm(client, "/")
+    warm = count_warm(client, "/")
+    assert warm < cold
+    catalog_changed()
+    assert count_warm(client, "/") == cold
+
+
+def count_warm(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
