@@ -20,6 +20,14 @@ def corpus() -> Path:
     return CORPUS
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Every test starts with an empty cache: cached facets of one test's catalog must not leak into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def mirror_pages(corpus: Path) -> list[Path]:
     return sorted((corpus / "mirror-pages").glob("*.md"))
