@@ -2,6 +2,7 @@
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 
 from catalog import selectors
 from catalog.context_processors import nsfw_view
@@ -120,3 +121,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Server error; it was logged."}, status=500)
     return render(request, "500.html", status=500)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page says; resolved per request (the static manifest may not
+    exist when URLs load)."""
+    return redirect(static("favicon.svg"), permanent=True)

@@ -2,14 +2,14 @@
 
 from django.conf import settings
 from django.contrib import admin
-from django.templatetags.static import static as static_url
 from django.urls import include, path, re_path
-from django.views.generic import RedirectView
 from django.views.static import serve
+
+from catalog import views as catalog_views
 
 urlpatterns = [
     # Browsers ask for /favicon.ico whatever the page says.
-    path("favicon.ico", RedirectView.as_view(url=static_url("favicon.svg"), permanent=True)),
+    path("favicon.ico", catalog_views.favicon),
     path("admin/", admin.site.urls),
     path("api/", include("catalog.api.urls")),
     path("", include("catalog.urls")),
