@@ -191,6 +191,11 @@ class ModelAdmin(admin.ModelAdmin):
         ),
     ]
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.model_search_text_refresh(form.instance)  # names, tags or versions may have changed
+        services.catalog_changed()
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Model]:
         cover = (
             Image.objects.filter(version__model=OuterRef("pk"))

@@ -6,7 +6,10 @@ import re
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField, TrigramSimilarity
+from django.db import connection
+from django.db.models import Case, Exists, FloatField, Func, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Lower
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -60,6 +63,46 @@ class FreeMultipleField(django_filters.fields.MultipleChoiceField):
         return isinstance(value, str) and 0 < len(value) <= 255
 
 
+class SimpleTsVector(Func):
+    """to_tsvector('simple', search_text): the expression the GIN index is built on (no COALESCE, unlike
+    SearchVector), so PostgreSQL can use the index."""
+
+    template = "to_tsvector('simple'::regconfig, %(expressions)s)"
+    output_field = SearchVectorField()
+
+
+def search_models(qs: QuerySet[Model], value: str) -> QuerySet[Model]:
+    """Models matching a search, annotated with `relevance` (an exact name first).
+
+    PostgreSQL: full-text over name, creator, tags, trigger words, file names and description, plus trigram
+    similarity and substring match on the name (both indexed). SQLite: a substring match (no index; fine for an
+    embedded catalog). Any file hash (SHA256, AutoV1/2/3, CRC32, BLAKE3) matches exactly.
+    """
+    value = value.strip()[:200]
+    lowered = value.lower()
+    exact = Case(When(name__iexact=value, then=Value(10.0)), default=Value(0.0), output_field=FloatField())
+    if connection.vendor == "postgresql":
+        query = SearchQuery(value, config="simple", search_type="websearch")
+        qs = qs.annotate(
+            fts=SimpleTsVector("search_text"),
+            relevance=exact
+            + SearchRank(SimpleTsVector("search_text"), query)
+            + TrigramSimilarity(Lower("name"), lowered),
+        )
+        condition = (
+            Q(fts=query) | Q(**{"name_lower__trigram_similar": lowered}) | Q(name_lower__contains=lowered)
+        )
+        qs = qs.alias(name_lower=Lower("name"))
+    else:
+        qs = qs.annotate(relevance=exact)
+        condition = Q(search_text__icontains=value) | Q(name__icontains=value)
+    if HEX.match(value):
+        condition |= Exists(
+            ModelFile.objects.filter(files_with_hash(value), version__model_id=OuterRef("pk"))
+        )
+    return qs.filter(condition)
+
+
 class StrictBooleanField(forms.Field):
     """true/false (also 1/0, yes/no); anything else is an error naming the parameter, not silently ignored."""
 
@@ -106,19 +149,7 @@ class ModelFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_query(self, qs: QuerySet[Model], name: str, value: str) -> QuerySet[Model]:
-        value = value.strip()
-        if not value:
-            return qs
-        condition = (
-            Q(name__icontains=value)
-            | Q(creator__username__iexact=value)
-            | Exists(Model.tags.through.objects.filter(model_id=OuterRef("pk"), tag__name__iexact=value))
-        )
-        if HEX.match(value):
-            condition |= Exists(
-                ModelFile.objects.filter(files_with_hash(value), version__model_id=OuterRef("pk"))
-            )
-        return qs.filter(condition)
+        return search_models(qs, value) if value.strip() else qs
 
     def filter_type(self, qs, name, value):
         return qs.filter(type__in=value) if value else qs
@@ -161,9 +192,13 @@ class ModelFilterSet(django_filters.FilterSet):
         return qs  # ordering is applied by ordering_for(), which pagination reads too
 
     def ordering(self) -> tuple[str, ...]:
-        """The ordering the sort parameter asks for (most downloaded by default)."""
-        value = self.form.cleaned_data.get("sort") if self.is_bound and self.form.is_valid() else None
-        return SORTS.get(value or "downloads", SORTS["downloads"])
+        """The ordering the sort parameter asks for: by relevance when searching, else most downloaded."""
+        data = self.form.cleaned_data if self.is_bound and self.form.is_valid() else {}
+        if data.get("sort"):
+            return SORTS[data["sort"]]
+        if (data.get("query") or "").strip():
+            return ("-relevance", "-id")
+        return SORTS["downloads"]
 
     @property
     def qs(self) -> QuerySet[Model]:

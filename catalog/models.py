@@ -187,6 +187,11 @@ class Model(TimestampedModel):
     source_availability = models.CharField(
         max_length=32, blank=True, help_text="The source's own word (Public, EarlyAccess, ...)."
     )
+    search_text = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="What search reads: name, creator, tags, trigger words, file names and description text.",
+    )
     published_at = models.DateTimeField(null=True, blank=True, help_text="First version published.")
     last_version_at = models.DateTimeField(null=True, blank=True, help_text="Newest version updated.")
 

@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.html import strip_tags
 
-from catalog.models import Model, ModelVersion, SourceRecord
+from catalog.models import Model, ModelFile, ModelVersion, SourceRecord
 
 
 def catalog_changed() -> None:
@@ -20,6 +21,28 @@ def catalog_changed() -> None:
         cache.incr(CATALOG_VERSION_KEY)
     except ValueError:  # evicted between the two calls
         cache.add(CATALOG_VERSION_KEY, 1, timeout=None)
+
+
+def model_search_text(model: Model) -> str:
+    """What search reads for a model: its name, creator, tags, versions' names, base models and trigger words,
+    file names, and the text of its description."""
+    parts = [model.name, model.creator.username if model.creator_id else ""]
+    parts += list(model.tags.values_list("name", flat=True))
+    for name, base_model, words in model.versions.values_list("name", "base_model", "trained_words"):
+        parts += [name, base_model, *(w for w in (words or []) if isinstance(w, str))]
+    parts += list(ModelFile.objects.filter(version__model=model).values_list("name", flat=True))
+    parts.append(strip_tags(model.description)[:20_000])
+    return "\n".join(p for p in parts if p)
+
+
+def model_search_text_refresh(model: Model) -> bool:
+    """Recompute a model's search text (after ingest or an admin edit); say whether it changed."""
+    text = model_search_text(model)
+    if text == model.search_text:
+        return False
+    Model.objects.filter(pk=model.pk).update(search_text=text)
+    model.search_text = text
+    return True
 
 
 def models_set_hidden(*, models: QuerySet[Model], hidden: bool) -> int:
@@ -66,5 +89,6 @@ def model_merge(*, target: Model, duplicates: Iterable[Model]) -> Model:
             setattr(target, field, value)
     target.image_count = sum(v.images.count() for v in ModelVersion.objects.filter(model=target))
     target.save()
+    model_search_text_refresh(target)
     transaction.on_commit(catalog_changed)
     return target

@@ -35,7 +35,7 @@ from catalog.models import (
     SourceRecord,
     Tag,
 )
-from catalog.services import catalog_changed
+from catalog.services import catalog_changed, model_search_text_refresh
 from ingest.records import CreatorRecord, FileRecord, ImageRecord, ModelRecord, TagRecord, VersionRecord
 
 logger = logging.getLogger(__name__)
@@ -145,6 +145,8 @@ def _upsert(record: ModelRecord, payload_hash: str) -> UpsertResult:
         changed |= _apply_tags(model, record)
         changed |= _apply_versions(model, record)
         changed |= _refresh_aggregates(model)
+        if created or changed:
+            model_search_text_refresh(model)
         SourceRecord.objects.update_or_create(
             provider=record.provider,
             external_id=record.source_key,

@@ -9,7 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from catalog.models import IngestRun, SourceRecord
+from catalog.models import IngestRun, Model, SourceRecord
+from catalog.services import model_search_text_refresh
 from tests.conftest import celery_broker
 from tests.factories import (
     ImageFactory,
@@ -46,6 +47,8 @@ def catalog():
     ModelVersionFactory(model=aurora, base_model="SDXL 1.0")
     SourceRecord.objects.create(model=aurora, provider="mirror", external_id="p1")
     ModelFactory(name="Secret", hidden=True, download_count=1000)
+    for model in Model.objects.all():
+        model_search_text_refresh(model)  # what the writer does after an ingest
     return {"ink": ink, "aurora": aurora}
 
 
@@ -75,6 +78,7 @@ def test_models_list_and_sorts(api, catalog) -> None:
         ({"query": "anime"}, ["Inkwash"]),
         ({"query": "a" * 10}, ["Inkwash"]),  # an AutoV2, any case
         ({"query": "nothing-like-it"}, []),
+        ({"query": "SD 1.5"}, ["Inkwash"]),  # a base model, through the search text
     ],
 )
 def test_model_filters(api, catalog, params, expected) -> None:
