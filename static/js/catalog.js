@@ -107,3 +107,65 @@
   viewer.querySelector(".viewer-close").addEventListener("click", function () { viewer.close(); });
   viewer.addEventListener("click", function (event) { if (event.target === viewer) viewer.close(); });
 })();
+
+// Blurhash placeholders: <canvas data-blurhash="..."> for images not mirrored yet (https://blurha.sh).
+(function () {
+  "use strict";
+  var CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~";
+
+  function decode83(text) {
+    var value = 0;
+    for (var i = 0; i < text.length; i++) {
+      var digit = CHARS.indexOf(text[i]);
+      if (digit < 0) throw new Error("not a blurhash");
+      value = value * 83 + digit;
+    }
+    return value;
+  }
+  function toLinear(v) { v /= 255; return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }
+  function toSRGB(v) {
+    v = Math.max(0, Math.min(1, v));
+    return Math.round((v <= 0.0031308 ? v * 12.92 : 1.055 * Math.pow(v, 1 / 2.4) - 0.055) * 255);
+  }
+  function signPow(v, e) { return (v < 0 ? -1 : 1) * Math.pow(Math.abs(v), e); }
+
+  function draw(canvas, hash) {
+    var size = decode83(hash[0]);
+    var nx = (size % 9) + 1, ny = Math.floor(size / 9) + 1;
+    if (hash.length !== 4 + 2 * nx * ny) throw new Error("bad blurhash length");
+    var maximum = (decode83(hash[1]) + 1) / 166;
+    var colors = [];
+    var dc = decode83(hash.slice(2, 6));
+    colors.push([toLinear(dc >> 16), toLinear((dc >> 8) & 255), toLinear(dc & 255)]);
+    for (var i = 1; i < nx * ny; i++) {
+      var ac = decode83(hash.slice(4 + i * 2, 6 + i * 2));
+      colors.push([
+        signPow((Math.floor(ac / 361) - 9) / 9, 2) * maximum,
+        signPow(((Math.floor(ac / 19) % 19) - 9) / 9, 2) * maximum,
+        signPow(((ac % 19) - 9) / 9, 2) * maximum
+      ]);
+    }
+    var w = canvas.width, h = canvas.height;
+    var context = canvas.getContext("2d");
+    var image = context.createImageData(w, h);
+    for (var y = 0; y < h; y++) {
+      for (var x = 0; x < w; x++) {
+        var r = 0, g = 0, b = 0;
+        for (var j = 0; j < ny; j++) {
+          for (var k = 0; k < nx; k++) {
+            var basis = Math.cos((Math.PI * x * k) / w) * Math.cos((Math.PI * y * j) / h);
+            var c = colors[k + j * nx];
+            r += c[0] * basis; g += c[1] * basis; b += c[2] * basis;
+          }
+        }
+        var p = 4 * (x + y * w);
+        image.data[p] = toSRGB(r); image.data[p + 1] = toSRGB(g); image.data[p + 2] = toSRGB(b); image.data[p + 3] = 255;
+      }
+    }
+    context.putImageData(image, 0, 0);
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("canvas[data-blurhash]"), function (canvas) {
+    try { draw(canvas, canvas.getAttribute("data-blurhash")); canvas.classList.add("drawn"); } catch (e) { /* placeholder stays */ }
+  });
+})();

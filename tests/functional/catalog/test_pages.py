@@ -64,3 +64,102 @@ def test_unknown_pages_are_a_friendly_404(client) -> None:
     response = client.get("/models/999999/none/")
     assert response.status_code == 404
     assert "There is no such page in this catalog" in response.content.decode()
+
+
+def card_names(response) -> list[str]:
+    import re
+
+    assert response.status_code == 200, response.status_code
+    html = response.content.decode()
+    results = html.split('class="results"', 1)[1]
+    return re.findall(r'<h2><a href="/models/[^"]+">([^<]+)</a></h2>', results.split("Everything", 1)[-1])
+
+
+@pytest.fixture
+def shelf():
+    from catalog.models import SourceRecord
+
+    a = ModelFactory(name="Alpha", type="LORA", download_count=30, rating=4.0, favorite_count=1)
+    ModelVersionFactory(model=a, base_model="SD 1.5")
+    a.tags.add(TagFactory(name="anime"))
+    b = ModelFactory(name="Beta", type="Checkpoint", download_count=20, rating=5.0, favorite_count=9)
+    ModelVersionFactory(model=b, base_model="SDXL 1.0")
+    SourceRecord.objects.create(model=b, provider="mirror", external_id="b")
+    c = ModelFactory(name="Gamma", type="LORA", download_count=10, nsfw=True)
+    ModelVersionFactory(model=c, base_model="SD 1.5")
+    from catalog.models import Model
+    from catalog.services import model_search_text_refresh
+
+    for model in Model.objects.all():
+        model_search_text_refresh(model)
+    return a, b, c
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", ["Alpha", "Beta"]),  # NSFW hidden by default
+        ("nsfw_view=show", ["Alpha", "Beta", "Gamma"]),
+        ("nsfw_view=blur&type=LORA", ["Alpha", "Gamma"]),
+        ("type=Checkpoint", ["Beta"]),
+        ("base_model=SD+1.5", ["Alpha"]),
+        ("tag=anime", ["Alpha"]),
+        ("exclude_tag=anime", ["Beta"]),
+        ("provider=mirror", ["Beta"]),
+        ("sort=rating", ["Beta", "Alpha"]),
+        ("sort=favorites", ["Beta", "Alpha"]),
+        ("sort=name", ["Alpha", "Beta"]),
+        ("query=beta", ["Beta"]),
+        ("query=SDXL", ["Beta"]),
+    ],
+)
+def test_list_filters_and_sorts(client, shelf, query, expected) -> None:
+    assert card_names(client.get(f"/?{query}")) == expected
+
+
+def test_list_facet_counts_and_bad_filters(client, shelf) -> None:
+    html = client.get("/").content.decode()
+    assert 'value="LORA" data-autosubmit-check> LORA <span class="n">1</span>' in html.replace(" checked", "")
+    bad = client.get("/?sort=sideways")
+    assert bad.status_code == 400
+    assert "sort: Select a valid choice" in bad.content.decode()
+    assert client.get("/?cursor=not-a-cursor").status_code == 400
+
+
+def test_list_pages_with_cursors(client) -> None:
+    made = [ModelFactory(download_count=n).name for n in range(30)]
+    first = client.get("/")
+    names = card_names(first)
+    assert len(names) == 24
+    import re
+
+    cursor = re.search(r'cursor=([^"&]+)" rel="next"', first.content.decode()).group(1)
+    second = card_names(client.get(f"/?cursor={cursor}"))
+    assert sorted(names + second) == sorted(made)
+
+
+def test_featured_models_come_first_on_the_home_page(client, shelf) -> None:
+    shelf[1].featured = True
+    shelf[1].save()
+    html = client.get("/").content.decode()
+    assert html.index("Featured") < html.index("Beta") < html.index("Everything")
+
+
+def test_stats_and_base_model_pages(client, shelf) -> None:
+    html = client.get(reverse("catalog:stats")).content.decode()
+    assert "By base model" in html and "SD 1.5" in html
+    assert card_names(client.get(reverse("catalog:base_model", args=["SDXL 1.0"]))) == ["Beta"]
+    assert client.get(reverse("catalog:base_model", args=["SD 9"])).status_code == 404
+    assert client.get(reverse("catalog:creator", args=["nobody-at-all"])).status_code == 404
+
+
+def test_card_has_copy_buttons_and_viewer_data(client) -> None:
+    version = ModelVersionFactory(trained_words=["wtrclr"])
+    file = ModelFileFactory(version=version)
+    ImageFactory(version=version, prompt="a <b>bold</b> prompt", seed="42")
+    html = client.get(version.model.get_absolute_url()).content.decode()
+    assert f'data-copy="{file.hash_sha256}"' in html
+    assert f'data-copy="{file.hash_autov2}"' in html
+    assert 'data-copy="wtrclr"' in html
+    assert 'data-prompt="a &lt;b&gt;bold&lt;/b&gt; prompt"' in html
+    assert 'id="viewer"' in html
