@@ -59,6 +59,10 @@ class FreeMultipleFilter(django_filters.MultipleChoiceFilter):
 
 
 class FreeMultipleField(django_filters.fields.MultipleChoiceField):
+    def clean(self, value):
+        # An empty box in a form (?exclude_tag=) means no value, not a bad one.
+        return super().clean([v for v in (value or []) if v != ""])
+
     def valid_value(self, value):
         return isinstance(value, str) and 0 < len(value) <= 255
 

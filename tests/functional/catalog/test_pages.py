@@ -163,3 +163,27 @@ def test_card_has_copy_buttons_and_viewer_data(client) -> None:
     assert 'data-copy="wtrclr"' in html
     assert 'data-prompt="a &lt;b&gt;bold&lt;/b&gt; prompt"' in html
     assert 'id="viewer"' in html
+
+
+@pytest.mark.parametrize(
+    "url", ["/", "/stats/", "/no-such-page/", "/api/models/", "/api/v1/models", "/admin/login/"]
+)
+def test_content_security_policy_forbids_inline_scripts(client, url) -> None:
+    policy = client.get(url)["Content-Security-Policy"]
+    scripts = next(part for part in policy.split(";") if part.strip().startswith("script-src"))
+    assert scripts.strip() == "script-src 'self'"
+    assert "object-src 'none'" in policy and "frame-ancestors 'none'" in policy
+
+
+def test_search_puts_an_exact_name_first(client) -> None:
+    from catalog.models import Model
+    from catalog.services import model_search_text_refresh
+
+    ModelFactory(name="Aurora Extra Plus", download_count=1000)
+    ModelFactory(name="Aurora", download_count=1)
+    ModelFactory(name="Borealis", download_count=500, description="<p>like aurora</p>")
+    for model in Model.objects.all():
+        model_search_text_refresh(model)
+    names = card_names(client.get("/?query=aurora"))
+    assert names[0] == "Aurora"
+    assert set(names) == {"Aurora", "Aurora Extra Plus", "Borealis"}  # the description is searched too
