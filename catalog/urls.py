@@ -11,7 +11,7 @@ urlpatterns = [
     path("models/<int:pk>/", views.model_detail, name="model_detail_bare"),
     path("models/<int:pk>/<str:slug>/", views.model_detail, name="model_detail"),
     path("tags/<path:name>/", views.tag_detail, name="tag"),
-    path("creators/<str:username>/", views.creator_detail, name="creator"),
+    path("creators/<path:username>/", views.creator_detail, name="creator"),
     path("base-models/<path:name>/", views.base_model_detail, name="base_model"),
     path("stats/", views.stats, name="stats"),
 ]
