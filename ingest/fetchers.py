@@ -75,12 +75,12 @@ def url_check(url: str) -> None:
         infos = socket.getaddrinfo(host.strip("[]"), parts.port or (443 if parts.scheme == "https" else 80))
     except (socket.gaierror, UnicodeError) as exc:
         raise TransientFetchError(url, f"cannot resolve {host!r}: {exc}") from None
-    localhost_named = host == "localhost" and "localhost" in named
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         # A private or loopback address is allowed only where the operator named it (a LAN mirror, or the
-        # loopback stand-in for Civitai in tests): by the address itself, or as "localhost".
-        if not address.is_global and str(address) not in named and not localhost_named:
+        # loopback stand-in for Civitai in tests) by the address itself. A name is not enough: "localhost", or
+        # any name an attacker points at 127.0.0.1, is refused.
+        if not address.is_global and str(address) not in named:
             raise UnsafeURLError(url, f"host {host!r} resolves to a non-public address ({address})")
 
 

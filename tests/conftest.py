@@ -84,13 +84,19 @@ def _celery_reset(app) -> None:
     kombu.pools.reset()  # kombu keeps producer pools per connection globally; closed ones must not be reused
 
 
+@pytest.fixture(scope="session")
+def httpserver_listen_address():
+    """The loopback stand-in listens on 127.0.0.1, the address the allow-list names in tests."""
+    return ("127.0.0.1", 0)
+
+
 @pytest.fixture
 def standin(settings, httpserver):
     """A loopback HTTP server standing in for Civitai and HuggingFace (both base URLs point at it)."""
     base = httpserver.url_for("").rstrip("/")
     settings.CIVITAI_BASE_URL = base
     settings.HF_ENDPOINT = base
-    settings.INGEST_ALLOWED_HOSTS = ["localhost"]
+    settings.INGEST_ALLOWED_HOSTS = ["127.0.0.1"]
     return httpserver
 
 

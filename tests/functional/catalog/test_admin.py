@@ -137,7 +137,7 @@ def test_resync_action_queues_an_ingest_run(
 ) -> None:
     model = ModelFactory(civitai_id=52645)
     settings.CIVITAI_BASE_URL = httpserver.url_for("")
-    settings.INGEST_ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+    settings.INGEST_ALLOWED_HOSTS = ["127.0.0.1"]
     from tests.conftest import CORPUS
 
     twin = CORPUS / "mirror-pages" / "Checkpoint.rank-02594.dl-362.rating-1.5.Moto_Rider.json"

@@ -143,3 +143,12 @@ def test_hf_token_goes_only_to_huggingface(standin, settings) -> None:
     model = Model.objects.get(hf_repo_id="InvokeAI-test/textual_inversion_tests")
     assert model.type == "TextualInversion"
     assert model.versions.get().files.get().hash_sha256.startswith("F368050465")
+
+
+def test_a_name_that_resolves_to_loopback_is_refused_even_when_allowed(settings) -> None:
+    # The allow-list names the host, but it resolves to 127.0.0.1: only the address itself would let it through.
+    settings.INGEST_ALLOWED_HOSTS = ["localhost"]
+    with pytest.raises(UnsafeURLError, match="resolves to a non-public address"):
+        url_check("http://localhost:8000/api/v1/models/1")
+    settings.INGEST_ALLOWED_HOSTS = ["localhost", "127.0.0.1", "::1"]
+    url_check("http://localhost:8000/api/v1/models/1")  # named by address: a deliberate local stand-in
