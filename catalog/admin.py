@@ -31,7 +31,7 @@ from catalog.models import (
 URL_FIELDS = {db_models.URLField: {"assume_scheme": "https"}}
 
 
-def _thumbnail(path: str | None, url: str = "") -> str:
+def _thumbnail(path: str | None) -> str:
     from django.core.files.storage import default_storage
 
     if path:

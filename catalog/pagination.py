@@ -44,26 +44,45 @@ def _decode(cursor: str) -> tuple[Any, int]:
     return value, pk
 
 
-def keyset_page(qs: QuerySet, ordering: tuple[str, str], cursor: str | None, size: int) -> Page:
-    """Rows of `qs` in `ordering` (a field, then the primary key the same way) after `cursor`; nulls last."""
-    field_spec, _ = ordering
-    descending = field_spec.startswith("-")
-    field = field_spec.lstrip("-")
+def _split(ordering: tuple[str, ...]) -> tuple[str, bool]:
+    field_spec = ordering[0]
+    return field_spec.lstrip("-"), field_spec.startswith("-")
+
+
+def keyset_order(qs: QuerySet, ordering: tuple[str, ...]) -> QuerySet:
+    """`qs` in `ordering` (a field, then the primary key the same way), nulls last."""
+    field, descending = _split(ordering)
     order = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
-    qs = qs.order_by(order, "-pk" if descending else "pk")
+    return qs.order_by(order, "-pk" if descending else "pk")
+
+
+def keyset_after(qs: QuerySet, ordering: tuple[str, ...], cursor: str) -> QuerySet:
+    """The rows of an ordered `qs` that come after `cursor`. Raises BadCursor for a cursor not given out here."""
+    field, descending = _split(ordering)
+    value, pk = _decode(cursor)
+    beyond = "lt" if descending else "gt"
+    if value is None:
+        return qs.filter(**{f"{field}__isnull": True, f"pk__{beyond}": pk})
+    return qs.filter(
+        Q(**{f"{field}__{beyond}": value})
+        | Q(**{field: value, f"pk__{beyond}": pk})
+        | Q(**{f"{field}__isnull": True})
+    )
+
+
+def cursor_for(row: Any, ordering: tuple[str, ...]) -> str:
+    """The cursor that continues after `row`."""
+    field, _ = _split(ordering)
+    return _encode(getattr(row, field), row.pk)
+
+
+def keyset_page(qs: QuerySet, ordering: tuple[str, ...], cursor: str | None, size: int) -> Page:
+    """Rows of `qs` in `ordering` after `cursor`, `size` at most, and the cursor of the next page."""
+    qs = keyset_order(qs, ordering)
     if cursor:
-        value, pk = _decode(cursor)
-        beyond = "lt" if descending else "gt"
-        if value is None:
-            qs = qs.filter(**{f"{field}__isnull": True, f"pk__{beyond}": pk})
-        else:
-            qs = qs.filter(
-                Q(**{f"{field}__{beyond}": value})
-                | Q(**{field: value, f"pk__{beyond}": pk})
-                | Q(**{f"{field}__isnull": True})
-            )
+        qs = keyset_after(qs, ordering, cursor)
     rows = list(qs[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
-    next_cursor = _encode(getattr(rows[-1], field), rows[-1].pk) if more and rows else None
+    next_cursor = cursor_for(rows[-1], ordering) if more and rows else None
     return Page(rows=rows, next_cursor=next_cursor, is_first=not cursor)

@@ -22,17 +22,19 @@ def model_cards(qs: QuerySet[Model]) -> QuerySet[Model]:
     )
 
 
-def model_detail_queryset() -> QuerySet[Model]:
-    """Visible models with their versions (newest first), their files and images, tags and creator."""
+def models_with_everything(qs: QuerySet[Model]) -> QuerySet[Model]:
+    """Models with their versions (newest first), their files and images, tags and creator, in a fixed number of
+    queries."""
     versions = ModelVersion.objects.order_by("position", "-id").prefetch_related(
         Prefetch("files", queryset=ModelFile.objects.select_related("version").order_by("position", "id")),
         Prefetch("images", queryset=Image.objects.order_by("position", "id")),
     )
-    return (
-        Model.objects.visible()
-        .select_related("creator")
-        .prefetch_related("tags", Prefetch("versions", queryset=versions))
-    )
+    return qs.select_related("creator").prefetch_related("tags", Prefetch("versions", queryset=versions))
+
+
+def model_detail_queryset() -> QuerySet[Model]:
+    """Visible models with everything a card or a detail answer shows."""
+    return models_with_everything(Model.objects.visible())
 
 
 def model_detail(pk: int) -> Model:

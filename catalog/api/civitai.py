@@ -8,9 +8,6 @@ negative of its catalog id, which can never collide with a Civitai id.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,8 +24,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from catalog.filters import HEX, files_with_hash
+from catalog.filters import HEX, files_with_hash, search_models
 from catalog.models import Availability, Creator, Image, Model, ModelFile, ModelVersion, Tag
+from catalog.pagination import BadCursor, cursor_for, keyset_after, keyset_order
+from catalog.selectors import models_with_everything
 
 SORTS = {
     "Highest Rated": ("rating", "desc"),
@@ -212,14 +211,6 @@ def model_json(model: Model) -> dict[str, Any]:
     return data
 
 
-def models_prefetched(qs: QuerySet[Model]) -> QuerySet[Model]:
-    versions = ModelVersion.objects.order_by("position", "-id").prefetch_related(
-        Prefetch("files", queryset=ModelFile.objects.order_by("position", "id")),
-        Prefetch("images", queryset=Image.objects.order_by("position", "id")),
-    )
-    return qs.select_related("creator").prefetch_related("tags", Prefetch("versions", queryset=versions))
-
-
 # --- Parameters ------------------------------------------------------------------------------------------
 
 
@@ -255,32 +246,12 @@ def _list(params, name: str) -> list[str]:
     return values
 
 
-def _encode_cursor(values: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> list[Any]:
-    try:
-        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise BadRequest("cursor: not a cursor this API gave out") from None
-    if not (isinstance(values, list) and len(values) == 2 and isinstance(values[1], int)):
-        raise BadRequest("cursor: not a cursor this API gave out")
-    return values
-
-
 def _models_filtered(params) -> QuerySet[Model]:
     qs = Model.objects.visible()
     query = (params.get("query") or "").strip()
     if query:
-        condition = (
-            Q(name__icontains=query) | Q(tags__name__iexact=query) | Q(creator__username__iexact=query)
-        )
-        if HEX.match(query):
-            condition |= Q(
-                pk__in=ModelFile.objects.filter(files_with_hash(query)).values("version__model_id")
-            )
-        qs = qs.filter(pk__in=Model.objects.filter(condition).values("pk"))
+        # The same search as the list page and /api/ (full text on PostgreSQL, hashes exactly).
+        qs = search_models(qs, query)
     if params.get("tag"):
         qs = qs.filter(
             pk__in=Model.tags.through.objects.filter(tag__name__iexact=params["tag"]).values("model_id")
@@ -334,26 +305,9 @@ def _models_filtered(params) -> QuerySet[Model]:
     return qs
 
 
-def _ordered(qs: QuerySet[Model], sort: str) -> tuple[QuerySet[Model], str, str]:
+def _ordering(sort: str) -> tuple[str, str]:
     field, direction = SORTS[sort]
-    if direction == "desc":
-        return qs.order_by(F(field).desc(nulls_last=True), "-pk"), field, direction
-    return qs.order_by(F(field).asc(nulls_last=True), "pk"), field, direction
-
-
-def _after(qs: QuerySet[Model], field: str, direction: str, cursor: list[Any]) -> QuerySet[Model]:
-    """Keyset: rows after (value, pk) in this order, nulls last."""
-    value, pk = cursor
-    if field in ("published_at",) and value is not None:
-        value = datetime.fromisoformat(value)
-    beyond = "lt" if direction == "desc" else "gt"
-    if value is None:
-        return qs.filter(**{f"{field}__isnull": True, f"pk__{beyond}": pk})
-    return qs.filter(
-        Q(**{f"{field}__{beyond}": value})
-        | Q(**{field: value, f"pk__{beyond}": pk})
-        | Q(**{f"{field}__isnull": True})
-    )
+    return (f"-{field}", "-pk") if direction == "desc" else (field, "pk")
 
 
 # --- Views -----------------------------------------------------------------------------------------------
@@ -406,15 +360,19 @@ def models_list(request: Request) -> Response:
         if params.get("query") and params.get("page"):
             raise BadRequest("Cannot use page param with query search. Use cursor-based pagination.")
         qs = _models_filtered(params)
-        ordered, field, direction = _ordered(qs, sort)
+        ordering = _ordering(sort)
+        ordered = keyset_order(qs, ordering)
         metadata: dict[str, Any] = {}
         if params.get("cursor"):
-            page_qs = _after(ordered, field, direction, _decode_cursor(params["cursor"]))
-            rows = list(models_prefetched(page_qs)[: limit + 1])
+            try:
+                page_qs = keyset_after(ordered, ordering, params["cursor"])
+            except BadCursor:
+                raise BadRequest("cursor: not a cursor this API gave out") from None
+            rows = list(models_with_everything(page_qs)[: limit + 1])
         else:
             page = _int(params, "page", 1, 1)
             total = qs.count()
-            rows = list(models_prefetched(ordered)[(page - 1) * limit : page * limit + 1])
+            rows = list(models_with_everything(ordered)[(page - 1) * limit : page * limit + 1])
             total_pages = math.ceil(total / limit) if total else 0
             metadata.update(totalItems=total, currentPage=page, pageSize=limit, totalPages=total_pages)
             if page < total_pages:
@@ -424,9 +382,7 @@ def models_list(request: Request) -> Response:
     more = len(rows) > limit
     rows = rows[:limit]
     if more and rows:
-        last = rows[-1]
-        value = getattr(last, field)
-        cursor = _encode_cursor([value.isoformat() if isinstance(value, datetime) else value, last.pk])
+        cursor = cursor_for(rows[-1], ordering)
         metadata["nextCursor"] = cursor
         if "nextPage" not in metadata:
             query = {k: v for k, v in params.dict().items() if k != "page"}
@@ -444,7 +400,7 @@ def _url(request: Request, params: dict[str, Any]) -> str:
 )
 def model_detail(request: Request, model_id: str) -> Response:
     model_id = int(model_id)
-    model = models_prefetched(Model.objects.visible().filter(lookup(model_id))).first()
+    model = models_with_everything(Model.objects.visible().filter(lookup(model_id))).first()
     if model is None:
         return error(f"No model with id {model_id}", 404)
     return Response(model_json(model))
