@@ -8,7 +8,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/catalog
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint check-postgres worker bench clean
+.PHONY: install run test lint check-postgres worker bench bench-quick bench-smoke clean
 
 install: $(VENV)/.installed
 
@@ -49,6 +49,18 @@ test: lint
 	else echo "== PostgreSQL at $(TEST_DATABASE_URL) does not answer: its run is skipped (CI runs it) =="; fi
 	@echo "== tests on the embedded SQLite =="
 	env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider -m "not postgres"
+
+# The benchmark (benchmarks/README.md): PostgreSQL and Redis on 127.0.0.1, the corpus beside the checkout.
+# It drops and recreates the database in BENCH_DATABASE_URL (default catalog_bench).
+bench: install
+	$(BIN)/python -m benchmarks.run --sizes 10000,100000
+
+bench-quick: install
+	$(BIN)/python -m benchmarks.run --sizes 10000
+
+# N=1,000 and a few requests: CI runs it so that the benchmark keeps working.
+bench-smoke: install
+	$(BIN)/python -m benchmarks.run --smoke
 
 clean:
 	rm -rf $(VENV) data/staticfiles .pytest_cache

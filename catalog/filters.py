@@ -6,14 +6,35 @@ import re
 
 import django_filters
 from django import forms
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField, TrigramSimilarity
+from django.contrib.postgres.search import SearchQuery
 from django.db import connection
-from django.db.models import Case, Exists, FloatField, Func, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import Lower
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from catalog.models import HASH_FORMATS, Availability, Model, ModelFile, ModelVersion, Provider, SourceRecord
+from catalog.pagination import (
+    BadCursor,
+    Page,
+    cursor_decode,
+    cursor_encode,
+    cursor_for,
+    keyset_after,
+    keyset_order,
+    keyset_page,
+)
 
 # sort value -> ordering; every ordering ends with a unique column so a cursor is stable.
 SORTS = {
@@ -67,44 +88,79 @@ class FreeMultipleField(django_filters.fields.MultipleChoiceField):
         return isinstance(value, str) and 0 < len(value) <= 255
 
 
-class SimpleTsVector(Func):
-    """to_tsvector('simple', search_text): the expression the GIN index is built on (no COALESCE, unlike
-    SearchVector), so PostgreSQL can use the index."""
-
-    template = "to_tsvector('simple'::regconfig, %(expressions)s)"
-    output_field = SearchVectorField()
+# Search ranks in tiers, then by popularity: the exact name, then names containing the search, then the rest
+# (tags, trigger words, file names, description). Each tier spans more than any download count.
+TIER = 10**15
 
 
 def search_models(qs: QuerySet[Model], value: str) -> QuerySet[Model]:
-    """Models matching a search, annotated with `relevance` (an exact name first).
+    """Models matching a search, annotated with `relevance`: an exact name first, then names containing the
+    search, then the other matches, each tier by downloads.
 
-    PostgreSQL: full-text over name, creator, tags, trigger words, file names and description, plus trigram
-    similarity and substring match on the name (both indexed). SQLite: a substring match (no index; fine for an
-    embedded catalog). Any file hash (SHA256, AutoV1/2/3, CRC32, BLAKE3) matches exactly.
+    PostgreSQL: full text over name, creator, tags, trigger words, file names and description (a stored tsvector,
+    GIN-indexed), plus trigram similarity and substring match on the name (both indexed). Ranking reads only the
+    name and the download count, so a word in a fifth of the catalog costs no more than a rare one. SQLite: a
+    substring match (no index; fine for an embedded catalog). Any file hash (SHA256, AutoV1/2/3, CRC32, BLAKE3)
+    matches exactly.
     """
     value = value.strip()[:200]
     lowered = value.lower()
-    exact = Case(When(name__iexact=value, then=Value(10.0)), default=Value(0.0), output_field=FloatField())
+    qs = qs.alias(name_lower=Lower("name"))
+    tier = Case(
+        When(name_lower=lowered, then=Value(2 * TIER)),
+        When(name_lower__contains=lowered, then=Value(TIER)),
+        default=Value(0),
+        output_field=BigIntegerField(),
+    )
+    qs = qs.annotate(relevance=ExpressionWrapper(tier + F("download_count"), output_field=BigIntegerField()))
     if connection.vendor == "postgresql":
         query = SearchQuery(value, config="simple", search_type="websearch")
-        qs = qs.annotate(
-            fts=SimpleTsVector("search_text"),
-            relevance=exact
-            + SearchRank(SimpleTsVector("search_text"), query)
-            + TrigramSimilarity(Lower("name"), lowered),
-        )
         condition = (
-            Q(fts=query) | Q(**{"name_lower__trigram_similar": lowered}) | Q(name_lower__contains=lowered)
+            Q(search_vector=query) | Q(name_lower__trigram_similar=lowered) | Q(name_lower__contains=lowered)
         )
-        qs = qs.alias(name_lower=Lower("name"))
     else:
-        qs = qs.annotate(relevance=exact)
         condition = Q(search_text__icontains=value) | Q(name__icontains=value)
     if HEX.match(value):
         condition |= Exists(
             ModelFile.objects.filter(files_with_hash(value), version__model_id=OuterRef("pk"))
         )
     return qs.filter(condition)
+
+
+def search_page(qs: QuerySet[Model], value: str, cursor: str | None, size: int) -> Page:
+    """A page of search results in relevance order (search_models' tiers, each by downloads), read tier by tier:
+    each tier walks the downloads index until the page is full, so a word in a fifth of the catalog costs what a
+    rare one does. `qs` is search_models' queryset (with whatever the caller selects and prefetches); the
+    cursor is the one keyset_page gives for ("-relevance", "-id"). Raises BadCursor for a foreign cursor."""
+    value = value.strip()[:200]
+    lowered = value.lower()
+    after: tuple[int, int, int] | None = None
+    if cursor:
+        relevance, pk = cursor_decode(cursor)
+        if not isinstance(relevance, int) or not 0 <= relevance < 3 * TIER:
+            raise BadCursor(cursor)
+        after = (*divmod(relevance, TIER), pk)
+    tiers = [
+        (2, qs.filter(name_lower=lowered)),
+        (1, qs.filter(name_lower__contains=lowered).exclude(name_lower=lowered)),
+        (0, qs.exclude(name_lower__contains=lowered)),
+    ]
+    order = ("-download_count", "-id")
+    ids: list[int] = []
+    for tier, branch in tiers:  # always three small queries, so a page's query count does not vary
+        ids_qs = keyset_order(branch.prefetch_related(None), order)
+        if after and tier > after[0]:
+            ids_qs = ids_qs.none()
+        elif after and tier == after[0]:
+            ids_qs = keyset_after(ids_qs, order, cursor_encode(after[1], after[2]))
+        # A full page from every tier: with a small LIMIT PostgreSQL walks the downloads index even for a rare
+        # word, and then reads most of the table to find it.
+        ids += list(ids_qs.values_list("pk", flat=True)[: size + 1])
+    rows_by_pk = {row.pk: row for row in qs.filter(pk__in=ids[:size])}
+    rows = [rows_by_pk[pk] for pk in ids[:size] if pk in rows_by_pk]
+    more = len(ids) > size
+    return Page(rows=rows, next_cursor=cursor_for(rows[-1], ("-relevance", "-id")) if more and rows else None,
+                is_first=not cursor)  # fmt: skip
 
 
 class StrictBooleanField(forms.Field):
@@ -207,3 +263,15 @@ class ModelFilterSet(django_filters.FilterSet):
     @property
     def qs(self) -> QuerySet[Model]:
         return super().qs.order_by(*self.ordering())
+
+    def search_value(self) -> str:
+        data = self.form.cleaned_data if self.is_bound and self.form.is_valid() else {}
+        return (data.get("query") or "").strip()
+
+    def page(self, qs: QuerySet[Model], cursor: str | None, size: int) -> Page:
+        """A page of `qs` (this FilterSet's queryset, with what the caller selects) in this FilterSet's order.
+        Raises BadCursor for a cursor not given out here."""
+        ordering = self.ordering()
+        if ordering == ("-relevance", "-id") and self.search_value():
+            return search_page(qs, self.search_value(), cursor, size)
+        return keyset_page(qs, ordering, cursor, size)

@@ -11,6 +11,7 @@ case-insensitive lookup upper-cases its input and uses the plain B-tree index on
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -192,6 +193,11 @@ class Model(TimestampedModel):
         editable=False,
         help_text="What search reads: name, creator, tags, trigger words, file names and description text.",
     )
+    search_vector = SearchVectorField(
+        null=True,
+        editable=False,
+        help_text="search_text as a 'simple' tsvector, kept by a PostgreSQL trigger (unused on SQLite).",
+    )
     published_at = models.DateTimeField(null=True, blank=True, help_text="First version published.")
     last_version_at = models.DateTimeField(null=True, blank=True, help_text="Newest version updated.")
 
@@ -207,10 +213,11 @@ class Model(TimestampedModel):
         indexes = [
             models.Index(fields=["-download_count", "-id"], name="model_downloads_idx"),
             models.Index(fields=["-favorite_count", "-id"], name="model_favorites_idx"),
-            models.Index(fields=["-rating", "-rating_count", "-id"], name="model_rating_idx"),
+            models.Index(fields=["-rating", "-id"], name="model_rating_idx"),
             models.Index(fields=["-image_count", "-id"], name="model_images_idx"),
-            models.Index(fields=["-published_at", "-id"], name="model_published_idx"),
-            models.Index(fields=["-last_version_at", "-id"], name="model_updated_idx"),
+            # The date sorts (unknown dates last) have their indexes in migration 0005: SQLite cannot say
+            # NULLS LAST in an index, and PostgreSQL needs it there to serve the sort.
+            models.Index(fields=["name", "id"], name="model_name_idx"),
             models.Index(Lower("name"), name="model_name_ci_idx"),
         ]
         constraints = [
@@ -415,7 +422,13 @@ class SourceRecord(models.Model):
         max_length=512, help_text="Civitai model id, HuggingFace repo id, or a mirror page's identity."
     )
     url = models.CharField(max_length=2048, blank=True, help_text="The URL or file it was read from.")
-    payload_hash = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the parsed record.")
+    payload_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text="SHA-256 of what was read (the raw item and the parsers' code, or the parsed record): an item "
+        "with a hash some source keeps is unchanged and is not parsed again.",
+    )
     fetched_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
 

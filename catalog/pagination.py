@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F, Q, QuerySet
 
 
@@ -27,6 +28,16 @@ def _encode(value: Any, pk: int) -> str:
     if isinstance(value, datetime):
         value = {"dt": value.isoformat()}
     return base64.urlsafe_b64encode(json.dumps([value, pk]).encode()).decode().rstrip("=")
+
+
+def cursor_encode(value: Any, pk: int) -> str:
+    """A cursor for the position (value, pk)."""
+    return _encode(value, pk)
+
+
+def cursor_decode(cursor: str) -> tuple[Any, int]:
+    """The position (value, pk) a cursor holds. Raises BadCursor for one not given out here."""
+    return _decode(cursor)
 
 
 def _decode(cursor: str) -> tuple[Any, int]:
@@ -50,10 +61,21 @@ def _split(ordering: tuple[str, ...]) -> tuple[str, bool]:
 
 
 def keyset_order(qs: QuerySet, ordering: tuple[str, ...]) -> QuerySet:
-    """`qs` in `ordering` (a field, then the primary key the same way), nulls last."""
+    """`qs` in `ordering` (a field, then the primary key the same way), nulls last. A column that cannot be null
+    is ordered plainly, so that its index (col DESC, id DESC) serves the sort."""
     field, descending = _split(ordering)
-    order = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+    if _nullable(qs, field):
+        order = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+    else:
+        order = F(field).desc() if descending else F(field).asc()
     return qs.order_by(order, "-pk" if descending else "pk")
+
+
+def _nullable(qs: QuerySet, field: str) -> bool:
+    try:
+        return qs.model._meta.get_field(field).null
+    except FieldDoesNotExist:
+        return False  # an annotation (search relevance): never null
 
 
 def keyset_after(qs: QuerySet, ordering: tuple[str, ...], cursor: str) -> QuerySet:

@@ -17,9 +17,14 @@ def model_cards(qs: QuerySet[Model]) -> QuerySet[Model]:
         "id", "version_id", "thumbnail", "blurhash", "url", "nsfw_level", "width", "height"
     )
     first_versions = ModelVersion.objects.filter(position=0).only("id", "model_id", "base_model")
-    return qs.select_related("creator").prefetch_related(
+    return models_brief(qs).prefetch_related(
         Prefetch("versions", queryset=first_versions.prefetch_related(Prefetch("images", queryset=covers)))
     )
+
+
+def models_brief(qs: QuerySet[Model]) -> QuerySet[Model]:
+    """Models as lists show them: with their creator, without the long text (description, search text, notes)."""
+    return qs.select_related("creator").defer("description", "search_text", "search_vector", "admin_notes")
 
 
 def models_with_everything(qs: QuerySet[Model]) -> QuerySet[Model]:

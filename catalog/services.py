@@ -26,12 +26,37 @@ def catalog_changed() -> None:
 def model_search_text(model: Model) -> str:
     """What search reads for a model: its name, creator, tags, versions' names, base models and trigger words,
     file names, and the text of its description."""
-    parts = [model.name, model.creator.username if model.creator_id else ""]
-    parts += list(model.tags.values_list("name", flat=True))
-    for name, base_model, words in model.versions.values_list("name", "base_model", "trained_words"):
-        parts += [name, base_model, *(w for w in (words or []) if isinstance(w, str))]
-    parts += list(ModelFile.objects.filter(version__model=model).values_list("name", flat=True))
-    parts.append(strip_tags(model.description)[:20_000])
+    versions = list(
+        model.versions.order_by("position", "-id").values_list("name", "base_model", "trained_words")
+    )
+    files = ModelFile.objects.filter(version__model=model).order_by(
+        "version__position", "version_id", "position", "id"
+    )
+    return search_text_join(
+        name=model.name,
+        creator=model.creator.username if model.creator_id else "",
+        tags=list(model.tags.values_list("name", flat=True)),
+        versions=versions,
+        file_names=list(files.values_list("name", flat=True)),
+        description=model.description,
+    )
+
+
+def search_text_join(
+    *,
+    name: str,
+    creator: str,
+    tags: list[str],
+    versions: list[tuple[str, str, list | None]],
+    file_names: list[str],
+    description: str,
+) -> str:
+    """The search text from its parts (the ingest writer builds new models' text from their records)."""
+    parts = [name, creator, *sorted(tags)]
+    for version_name, base_model, words in versions:
+        parts += [version_name, base_model, *(w for w in (words or []) if isinstance(w, str))]
+    parts += file_names
+    parts.append(strip_tags(description)[:20_000])
     return "\n".join(p for p in parts if p)
 
 

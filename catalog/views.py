@@ -8,7 +8,7 @@ from catalog import selectors
 from catalog.context_processors import nsfw_view
 from catalog.filters import SORT_CHOICES, ModelFilterSet
 from catalog.models import Creator, Model, ModelType, ModelVersion, Tag
-from catalog.pagination import BadCursor, keyset_page
+from catalog.pagination import BadCursor
 
 PAGE_SIZE = 24
 FACET_FILTERS = ("type", "base_model", "tag", "provider", "availability")
@@ -35,9 +35,7 @@ def _list_page(request: HttpRequest, *, heading: str, **fixed: str) -> HttpRespo
             status=400,
         )
     try:
-        page = keyset_page(
-            selectors.model_cards(filterset.qs), filterset.ordering(), request.GET.get("cursor"), PAGE_SIZE
-        )
+        page = filterset.page(selectors.model_cards(filterset.qs), request.GET.get("cursor"), PAGE_SIZE)
     except BadCursor:
         return render(
             request,

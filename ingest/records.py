@@ -144,12 +144,12 @@ class ModelRecord:
 
     def payload_hash(self) -> str:
         """A stable SHA-256 of everything the record carries: equal hashes mean nothing changed."""
-        return hashlib.sha256(
-            json.dumps(dataclasses.asdict(self), sort_keys=True, default=_json_default).encode()
-        ).hexdigest()
+        return hashlib.sha256(json.dumps(self, sort_keys=True, default=_json_default).encode()).hexdigest()
 
 
 def _json_default(value: object) -> object:
+    if dataclasses.is_dataclass(value):
+        return value.__dict__  # the encoder walks it (asdict would deep-copy the whole record first)
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, frozenset | set):

@@ -8,15 +8,18 @@ place; nothing a source leaves out (a None field) overwrites what the catalog ha
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Max, Min
+from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
@@ -35,7 +38,7 @@ from catalog.models import (
     SourceRecord,
     Tag,
 )
-from catalog.services import catalog_changed, model_search_text_refresh
+from catalog.services import catalog_changed, model_search_text_refresh, search_text_join
 from ingest.records import CreatorRecord, FileRecord, ImageRecord, ModelRecord, TagRecord, VersionRecord
 
 logger = logging.getLogger(__name__)
@@ -112,9 +115,10 @@ def _gallery_image_update(record: ImageRecord) -> UpsertResult:
     return UpsertResult(image.pk, UPDATED if changed else UNCHANGED)
 
 
-def model_upsert(record: ModelRecord) -> UpsertResult:
-    """Write one parsed model with its versions, files, images and tags, in one transaction."""
-    payload_hash = record.payload_hash()
+def model_upsert(record: ModelRecord, *, payload_hash: str | None = None) -> UpsertResult:
+    """Write one parsed model with its versions, files, images and tags, in one transaction. `payload_hash`
+    is what the source record keeps to tell an unchanged payload next time (by default the record's hash)."""
+    payload_hash = payload_hash or record.payload_hash()
     known = (
         SourceRecord.objects.filter(provider=record.provider, external_id=record.source_key)
         .values_list("model_id", "payload_hash")
@@ -128,6 +132,322 @@ def model_upsert(record: ModelRecord) -> UpsertResult:
         # Another worker inserted the same model (or tag) between our read and our write: read again.
         logger.info("retrying %s:%s after a concurrent insert", record.provider, record.source_key)
         return _upsert(record, payload_hash)
+
+
+def models_upsert(items: list[tuple[ModelRecord, str | None]]) -> list[UpsertResult | Exception]:
+    """Write many parsed models, each with its payload hash (None: the record's own). Unchanged payloads are
+    told apart in one query; models the catalog has never seen are inserted together in a few statements per
+    table; the rest (updates, merges) go one by one through model_upsert. Returns, in order, each model's
+    result or the error that stopped it (its transaction rolled back: nothing is half-written)."""
+    hashes = [given or record.payload_hash() for record, given in items]
+    results: list[UpsertResult | Exception | None] = [None] * len(items)
+    stored = _stored_hashes([record for record, _ in items])
+    for i, (record, _) in enumerate(items):
+        known = stored.get((record.provider, record.source_key))
+        if known and known[1] == hashes[i]:
+            results[i] = UpsertResult(known[0], UNCHANGED)
+    fresh = _new_candidates([(i, record) for i, (record, _) in enumerate(items) if results[i] is None])
+    if fresh:
+        try:
+            with transaction.atomic():
+                _lock_many([items[i][0] for i in fresh])
+                fresh = _still_new(fresh, items)
+                model_ids = _bulk_create([items[i][0] for i in fresh], [hashes[i] for i in fresh])
+        except (IntegrityError, DatabaseError) as exc:
+            # A concurrent writer got there first, or one record breaks a constraint: write them one by one.
+            logger.info("bulk insert of %d models fell back to one by one: %s", len(fresh), exc)
+        else:
+            for i, model_id in zip(fresh, model_ids, strict=True):
+                results[i] = UpsertResult(model_id, CREATED)
+            if model_ids:
+                transaction.on_commit(catalog_changed)
+                if settings.IMAGE_MIRROR_ON_INGEST:
+                    images_mirror_queue(model_ids=model_ids)
+    for i, (record, _) in enumerate(items):
+        if results[i] is None:
+            try:
+                results[i] = model_upsert(record, payload_hash=hashes[i])
+            except Exception as exc:  # one bad model must not stop the others
+                logger.exception("writing %s:%s failed", record.provider, record.source_key)
+                results[i] = exc
+    return results  # type: ignore[return-value]
+
+
+def _stored_hashes(records: list[ModelRecord]) -> dict[tuple[str, str], tuple[int, str]]:
+    """(provider, source key) -> (model id, payload hash) of the sources the catalog has, for these records."""
+    by_provider: dict[str, set[str]] = {}
+    for record in records:
+        by_provider.setdefault(record.provider, set()).add(record.source_key)
+    stored = {}
+    for provider, keys in by_provider.items():
+        rows = SourceRecord.objects.filter(provider=provider, external_id__in=keys).values_list(
+            "external_id", "model_id", "payload_hash"
+        )
+        stored.update({(provider, key): (model_id, digest) for key, model_id, digest in rows})
+    return stored
+
+
+def _identity(record: ModelRecord) -> set[tuple]:
+    """Every id by which a record may meet a row the catalog has (or another record of the same batch)."""
+    keys: set[tuple] = {("source", record.provider, record.source_key)}
+    if record.civitai_id:
+        keys.add(("model", record.civitai_id))
+    if record.hf_repo_id:
+        keys.add(("hf", record.hf_repo_id.lower()))
+    for vrec in record.versions:
+        if vrec.civitai_id:
+            keys.add(("version", vrec.civitai_id))
+        keys.update(("file", f.civitai_id) for f in vrec.files if f.civitai_id)
+        keys.update(("image", i.civitai_id) for i in vrec.images if i.civitai_id)
+    return keys
+
+
+def _new_candidates(pending: list[tuple[int, ModelRecord]]) -> list[int]:
+    """Records that may be new to the catalog and share no id with another record of the batch. A mirror page
+    with no versions is matched by name and description, so it never goes in bulk."""
+    claimed: set[tuple] = set()
+    fresh = []
+    for i, record in pending:
+        keys = _identity(record)
+        if keys & claimed or (record.provider == "mirror" and not record.versions):
+            claimed |= keys
+            continue
+        claimed |= keys
+        fresh.append(i)
+    return fresh
+
+
+def _still_new(fresh: list[int], items: list[tuple[ModelRecord, str | None]]) -> list[int]:
+    """Of these records, the ones no row of the catalog knows by any of their ids (checked under the locks)."""
+    keys = set().union(*(_identity(items[i][0]) for i in fresh))
+
+    def ids(kind: str) -> set:
+        return {k[-1] for k in keys if k[0] == kind}
+
+    taken: set[tuple] = set()
+    taken |= {
+        ("model", v)
+        for v in Model.objects.filter(civitai_id__in=ids("model")).values_list("civitai_id", flat=True)
+    }
+    hf = ids("hf")
+    if hf:
+        found = Model.objects.annotate(lrepo=Lower("hf_repo_id")).filter(lrepo__in=hf)
+        taken |= {("hf", v.lower()) for v in found.values_list("hf_repo_id", flat=True)}
+    for provider in {k[1] for k in keys if k[0] == "source"}:
+        wanted = {k[2] for k in keys if k[0] == "source" and k[1] == provider}
+        found = SourceRecord.objects.filter(provider=provider, external_id__in=wanted)
+        taken |= {("source", provider, v) for v in found.values_list("external_id", flat=True)}
+    for kind, model_class in (("version", ModelVersion), ("file", ModelFile), ("image", Image)):
+        wanted = ids(kind)
+        if wanted:
+            found = model_class.objects.filter(civitai_id__in=wanted).values_list("civitai_id", flat=True)
+            taken |= {(kind, v) for v in found}
+    return [i for i in fresh if not _identity(items[i][0]) & taken]
+
+
+def _lock_many(records: list[ModelRecord]) -> None:
+    """The advisory locks of many records at once, in the same global order single writers take them."""
+    if connection.vendor != "postgresql" or not records:
+        return
+    ids = sorted({lock_id for record in records for lock_id in _lock_ids(record)})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY 1) AS keys",
+            [ids],
+        )
+
+
+def _bulk_create(records: list[ModelRecord], hashes: list[str]) -> list[int]:
+    """Insert models the catalog has never seen, with everything they carry, one statement per table (COPY on
+    PostgreSQL). The rows are the ones model_upsert would write for each record on its own: a test holds the
+    two to that."""
+    if not records:
+        return []
+    creators = _creators_for(records)
+    tags = {t.name.lower(): t for t in tags_get_or_create([n for r in records for n in (r.tags or ())])}
+    model_fields = [f for f in Model._meta.concrete_fields if not f.primary_key]
+    model_rows: list[dict[str, Any]] = []
+    ordered_versions: list[list[VersionRecord]] = []
+    tag_keys: list[list[str]] = []
+    for record in records:
+        model = Model(name=record.name, type=record.type or ModelType.OTHER)
+        _apply_model(model, record)
+        creator = (
+            creators.get((record.creator.provider, record.creator.username.lower()))
+            if record.creator
+            else None
+        )
+        model.creator = creator
+        vrecs = _versions_newest_first(record)
+        ordered_versions.append(vrecs)
+        published = [v.published_at for v in vrecs if v.published_at]
+        created = [v.source_created_at for v in vrecs if v.source_created_at]
+        updated = [v.source_updated_at for v in vrecs if v.source_updated_at]
+        first = min(published) if published else (min(created) if created else None)
+        model.image_count = sum(len(v.images) for v in vrecs)
+        model.published_at = first
+        model.last_version_at = max(updated) if updated else first
+        keys = [k for k in dict.fromkeys(n.lower() for n in (record.tags or ())) if k in tags]
+        tag_keys.append(keys)
+        model.search_text = search_text_join(
+            name=model.name,
+            creator=creator.username if creator else "",
+            tags=[tags[k].name for k in keys],
+            versions=[(v.name or "", v.base_model or "", list(v.trained_words or [])) for v in vrecs],
+            file_names=[f.name for v in vrecs for f in v.files],
+            description=model.description,
+        )
+        model_rows.append(
+            {f.attname: getattr(model, f.attname) for f in model_fields if not _is_timestamp(f)}
+        )
+    model_ids = _insert_rows(Model, model_rows, with_ids=True)
+    _insert_rows(
+        Model.tags.through,
+        [
+            {"model_id": model_id, "tag_id": tags[key].pk}
+            for model_id, keys in zip(model_ids, tag_keys, strict=True)
+            for key in keys
+        ],
+    )
+    version_rows = []
+    for model_id, vrecs in zip(model_ids, ordered_versions, strict=True):
+        for position, vrec in enumerate(vrecs):
+            row = _present(vrec, VERSION_FIELDS)
+            if row.get("trained_words") is not None:
+                row["trained_words"] = list(row["trained_words"])
+            version_rows.append({**row, "model_id": model_id, "position": position})
+    version_ids = _insert_rows(ModelVersion, version_rows, with_ids=True)
+    file_rows, image_rows = [], []
+    vrec_of = [vrec for vrecs in ordered_versions for vrec in vrecs]
+    for version_id, vrec in zip(version_ids, vrec_of, strict=True):
+        for position, frec in enumerate(vrec.files):
+            file_rows.append(
+                {**_present(frec, FILE_FIELDS), **frec.hashes, "version_id": version_id, "position": position}
+            )
+        for position, irec in enumerate(vrec.images):
+            image_rows.append(
+                {**_present(irec, IMAGE_FIELDS), "version_id": version_id, "position": position}
+            )
+    _insert_rows(ModelFile, file_rows)
+    _insert_rows(Image, image_rows)
+    now = timezone.now()
+    _insert_rows(
+        SourceRecord,
+        [
+            {
+                "model_id": model_id,
+                "provider": record.provider,
+                "external_id": record.source_key,
+                "url": record.source_url[:2048],
+                "payload_hash": digest,
+                "fetched_at": now,
+            }
+            for model_id, record, digest in zip(model_ids, records, hashes, strict=True)
+        ],
+    )
+    return model_ids
+
+
+def _present(record: Any, names: list[str]) -> dict[str, Any]:
+    """The fields a record carries (None: not carried, so the column keeps its default)."""
+    return {name: value for name in names if (value := getattr(record, name)) is not None}
+
+
+def _is_timestamp(field: Any) -> bool:
+    return getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+
+
+def _insert_rows(model_class: type, rows: list[dict[str, Any]], *, with_ids: bool = False) -> list[int]:
+    """Insert rows (field attname -> value; the others take their defaults, timestamps now). PostgreSQL: ids
+    drawn from the table's sequence and one COPY. Elsewhere: bulk_create. Returns the ids when asked."""
+    if not rows:
+        return []
+    now = timezone.now()
+    fields = [f for f in model_class._meta.concrete_fields if not f.primary_key]
+    defaults = {f.attname: now if _is_timestamp(f) else f.get_default() for f in fields}
+    if connection.vendor != "postgresql":
+        objects = [model_class(**{**defaults, **row}) for row in rows]
+        model_class.objects.bulk_create(objects, batch_size=500)
+        return [o.pk for o in objects]
+    table = model_class._meta.db_table
+    ids: list[int] = []
+    with connection.cursor() as cursor, connection.wrap_database_errors:  # COPY errors as Django's errors
+        if with_ids:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, len(rows)],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(c) for c in (["id"] if with_ids else []) + [f.column for f in fields])
+        json_names = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
+        names = [f.attname for f in fields]
+        with cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
+            for i, row in enumerate(rows):
+                values = {**defaults, **row}
+                for name in json_names:
+                    if values[name] is not None:
+                        values[name] = json.dumps(values[name])
+                copy.write_row(([ids[i]] if with_ids else []) + [_plain(values[name]) for name in names])
+    return ids
+
+
+def _plain(value: Any) -> Any:
+    """A value as COPY takes it (a file field's name; enumeration members as their value)."""
+    if isinstance(value, FieldFile):
+        return value.name or ""
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _creators_for(records: list[ModelRecord]) -> dict[tuple[str, str], Creator]:
+    """(provider, lower-case username) -> the creator, creating the missing ones and taking new avatars."""
+    wanted = {(r.creator.provider, r.creator.username.lower()): r.creator for r in records if r.creator}
+    if not wanted:
+        return {}
+
+    def load() -> dict[tuple[str, str], Creator]:
+        found = Creator.objects.annotate(lname=Lower("username")).filter(lname__in={k[1] for k in wanted})
+        return {
+            (c.provider, c.username.lower()): c for c in found if (c.provider, c.username.lower()) in wanted
+        }
+
+    creators = load()
+    missing = [
+        Creator(provider=c.provider, username=c.username, image_url=c.image_url or "")
+        for key, c in wanted.items()
+        if key not in creators
+    ]
+    if missing:
+        Creator.objects.bulk_create(missing, ignore_conflicts=True)
+        creators = load()
+    changed = []
+    for key, creator in creators.items():
+        url = wanted[key].image_url
+        if url and creator.image_url != url:
+            creator.image_url = url
+            changed.append(creator)
+    if changed:
+        Creator.objects.bulk_update(changed, ["image_url", "updated_at"])
+    return creators
+
+
+def _versions_newest_first(record: ModelRecord) -> list[VersionRecord]:
+    """A new model's versions in the order model_upsert gives them: a full model payload's own order, else by
+    date, newest first."""
+    if record.versions_complete:
+        return list(record.versions)
+    return sorted(reversed(record.versions), key=_version_when, reverse=True)
+
+
+def _version_when(version: ModelVersion | VersionRecord) -> datetime:
+    return (
+        version.published_at
+        or version.source_created_at
+        or version.source_updated_at
+        or datetime.min.replace(tzinfo=UTC)
+    )
 
 
 def _upsert(record: ModelRecord, payload_hash: str) -> UpsertResult:
@@ -170,16 +490,19 @@ def _lock(record: ModelRecord) -> None:
     two writers never wait on each other crosswise. SQLite serialises writers already (BEGIN IMMEDIATE)."""
     if connection.vendor != "postgresql":
         return
+    with connection.cursor() as cursor:
+        for lock_id in sorted(_lock_ids(record)):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+
+
+def _lock_ids(record: ModelRecord) -> set[int]:
     keys = {f"source:{record.provider}:{record.source_key}"}
     if record.civitai_id:
         keys.add(f"civitai-model:{record.civitai_id}")
     if record.hf_repo_id:
         keys.add(f"hf:{record.hf_repo_id.lower()}")
     keys.update(f"civitai-version:{v.civitai_id}" for v in record.versions if v.civitai_id)
-    ids = sorted({int.from_bytes(hashlib.sha256(k.encode()).digest()[:8], "big", signed=True) for k in keys})
-    with connection.cursor() as cursor:
-        for lock_id in ids:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+    return {int.from_bytes(hashlib.sha256(k.encode()).digest()[:8], "big", signed=True) for k in keys}
 
 
 def _find_model(record: ModelRecord) -> Model | None:
@@ -332,12 +655,7 @@ def _order_versions(model: Model, seen: list[ModelVersion], *, complete: bool) -
         rest = sorted((v for v in versions if v.pk not in seen_ids), key=lambda v: v.position)
         ordered = [next(v for v in versions if v.pk == pk) for pk in seen_ids] + rest
     else:
-        epoch = datetime.min.replace(tzinfo=UTC)
-
-        def when(v: ModelVersion) -> Any:
-            return v.published_at or v.source_created_at or v.source_updated_at or epoch
-
-        ordered = sorted(versions, key=lambda v: (when(v), -(v.position)), reverse=True)
+        ordered = sorted(versions, key=lambda v: (_version_when(v), -(v.position)), reverse=True)
     moved = [v for i, v in enumerate(ordered) if v.position != i]
     for i, version in enumerate(ordered):
         version.position = i
@@ -480,20 +798,36 @@ def ingest_run_start(run: IngestRun) -> None:
     run.save(update_fields=["status", "started_at", "attempts", "notes"])
 
 
-def ingest_run_count(run_id: int, outcome: str) -> None:
-    """Add one created / updated / unchanged to a run, atomically (several workers may share a run)."""
+def ingest_run_count(run_id: int, outcome: str, n: int = 1) -> None:
+    """Add created / updated / unchanged items to a run, atomically (several workers may share a run)."""
     field = {CREATED: "created_count", UPDATED: "updated_count", UNCHANGED: "unchanged_count"}[outcome]
-    IngestRun.objects.filter(pk=run_id).update(**{field: F(field) + 1})
+    IngestRun.objects.filter(pk=run_id).update(**{field: F(field) + n})
 
 
 def ingest_run_fail_item(run_id: int, source: str, message: str) -> None:
     """Record one failed input with a readable message, keeping the first 1,000 failures in full."""
+    ingest_run_fail_items(run_id, [(source, message)])
+
+
+def ingest_run_fail_items(run_id: int, failures: list[tuple[str, str]]) -> None:
+    """Record failed inputs, each with a readable message, keeping the first 1,000 failures in full."""
+    if not failures:
+        return
     with transaction.atomic():
         run = IngestRun.objects.select_for_update().get(pk=run_id)
-        run.failed_count += 1
-        if len(run.errors) < 1000:
+        run.failed_count += len(failures)
+        for source, message in failures[: max(0, 1000 - len(run.errors))]:
             run.errors.append({"input": str(source)[:2048], "message": _redact(str(message))[:2000]})
         run.save(update_fields=["failed_count", "errors"])
+
+
+def digests_known(digests: list[str]) -> set[str]:
+    """Of these item digests, the ones a source record keeps: those items are unchanged since last time."""
+    if not digests:
+        return set()
+    return set(
+        SourceRecord.objects.filter(payload_hash__in=set(digests)).values_list("payload_hash", flat=True)
+    )
 
 
 def ingest_run_finish(run: IngestRun) -> IngestRun:
@@ -591,13 +925,17 @@ def model_mark_gone(*, civitai_id: int | None = None, hf_repo_id: str | None = N
     return marked
 
 
-def images_mirror_queue(*, model_id: int | None = None, limit: int = 5000) -> int:
-    """Queue mirroring of images not mirrored yet (one model's, or the catalog's), after commit."""
+def images_mirror_queue(
+    *, model_id: int | None = None, model_ids: list[int] | None = None, limit: int = 5000
+) -> int:
+    """Queue mirroring of images not mirrored yet (some models', or the catalog's), after commit."""
     from ingest.tasks import image_mirror_task
 
     images = Image.objects.filter(mirror_status=MirrorStatus.PENDING, mirror_attempts__lt=5)
     if model_id is not None:
-        images = images.filter(version__model_id=model_id)
+        model_ids = [model_id]
+    if model_ids is not None:
+        images = images.filter(version__model_id__in=model_ids)
     ids = list(images.order_by("pk").values_list("pk", flat=True)[:limit])
     for image_id in ids:
         transaction.on_commit(lambda image_id=image_id: image_mirror_task.delay(image_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
@@ -12,8 +13,9 @@ from django.conf import settings
 from catalog.models import IngestRun
 from ingest import services
 from ingest.errors import FetchError, IngestError, ParseError
-from ingest.parsers.documents import Parsed, parse_document
+from ingest.parsers.documents import Item, Parsed, document_items
 from ingest.parsers.mirror import mirror_type_from_path
+from ingest.records import ModelRecord
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +48,12 @@ def _card_beside(path: Path) -> bytes | None:
 
 def parse_source(source: str, *, model_type: str | None = None) -> Iterator[Parsed]:
     """Every record one source yields, or the error that source met."""
+    for item in source_items(source, model_type=model_type):
+        yield item.label, item.parse()
+
+
+def source_items(source: str, *, model_type: str | None = None) -> Iterator[Item]:
+    """Every item one source yields, parsed when asked (local files), or parsed already (fetched pages)."""
     if source.startswith(services.UPLOAD_PREFIX):
         yield from _parse_upload(source[len(services.UPLOAD_PREFIX) :], model_type)
         return
@@ -54,10 +62,11 @@ def parse_source(source: str, *, model_type: str | None = None) -> Iterator[Pars
         for file in source_files(path):
             size = file.stat().st_size
             if size > MAX_FILE_BYTES:
-                yield str(file), ParseError(str(file), f"larger than {MAX_FILE_BYTES} bytes")
+                error = ParseError(str(file), f"larger than {MAX_FILE_BYTES} bytes")
+                yield Item(str(file), None, lambda error=error: error)
                 continue
             # A JSON twin of a mirror page is a Civitai model object; the page itself is the .md.
-            yield from parse_document(
+            yield from document_items(
                 file.read_bytes(),
                 name=str(file),
                 model_type=model_type or mirror_type_from_path(str(file))[0],
@@ -76,12 +85,14 @@ def parse_source(source: str, *, model_type: str | None = None) -> Iterator[Pars
         if crawl is None:
             raise FetchError(source, f"unknown provider {provider!r}: civitai or huggingface")
         with fetchers.Fetcher() as fetcher:
-            yield from crawl(fetcher, params, limit=int(limit) if isinstance(limit, str) else None)
+            for label, parsed in crawl(fetcher, params, limit=int(limit) if isinstance(limit, str) else None):
+                yield Item(label, None, lambda parsed=parsed: parsed)
         return
-    yield from fetchers.fetch_source(source)
+    for label, parsed in fetchers.fetch_source(source):
+        yield Item(label, None, lambda parsed=parsed: parsed)
 
 
-def _parse_upload(name: str, model_type: str | None) -> Iterator[Parsed]:
+def _parse_upload(name: str, model_type: str | None) -> Iterator[Item]:
     """A file uploaded through the admin, kept in media storage until its run is done."""
     from django.core.files.storage import default_storage
 
@@ -94,7 +105,7 @@ def _parse_upload(name: str, model_type: str | None) -> Iterator[Parsed]:
     if len(raw) > MAX_FILE_BYTES:
         raise ParseError(name, f"larger than {MAX_FILE_BYTES} bytes")
     display = name.split("/", 2)[-1]
-    yield from parse_document(
+    yield from document_items(
         raw,
         name=display,
         model_type=model_type or mirror_type_from_path(display)[0],
@@ -124,16 +135,22 @@ def _mark_gone(source: str, status: int) -> None:
 
 
 def ingest_run_execute(run: IngestRun, *, progress: Callable[[str, str], None] | None = None) -> IngestRun:
-    """Ingest every source of a run in this process, recording each outcome and each failure on the run."""
+    """Ingest every source of a run in this process, recording each outcome and each failure on the run.
+    Items are written in batches: unchanged ones are skipped by their digest before they are parsed, and new
+    models are inserted together."""
     services.ingest_run_start(run)
     model_type = run.model_type or None
+    batch: list[Item] = []
     for source in run.sources:
         try:
-            for label, parsed in parse_source(source, model_type=model_type):
-                outcome = _write(run, label, parsed)
-                if progress:
-                    progress(label, outcome)
+            for item in source_items(source, model_type=model_type):
+                batch.append(item)
+                if len(batch) >= settings.INGEST_BATCH_SIZE:
+                    _write_batch(run, batch, progress)
+                    batch = []
         except IngestError as exc:
+            _write_batch(run, batch, progress)  # what the source gave before its error
+            batch = []
             if (
                 isinstance(exc, FetchError)
                 and exc.status in (401, 404, 410)
@@ -143,19 +160,45 @@ def ingest_run_execute(run: IngestRun, *, progress: Callable[[str, str], None] |
             services.ingest_run_fail_item(run.pk, exc.source, exc.message)
             if progress:
                 progress(source, "failed")
+    _write_batch(run, batch, progress)
     return services.ingest_run_finish(run)
 
 
-def _write(run: IngestRun, label: str, parsed: ParseError | object) -> str:
-    if isinstance(parsed, IngestError):
-        services.ingest_run_fail_item(run.pk, label, parsed.message)
-        return "failed"
-    try:
-        result = services.record_write(parsed)  # type: ignore[arg-type]
-    except Exception as exc:
-        # One bad model must not stop the run; the transaction rolled back, so nothing is half-written.
-        logger.exception("writing %s failed", label)
-        services.ingest_run_fail_item(run.pk, label, f"could not be written: {type(exc).__name__}: {exc}")
-        return "failed"
-    services.ingest_run_count(run.pk, result.outcome)
-    return result.outcome
+def _write_batch(run: IngestRun, items: list[Item], progress: Callable[[str, str], None] | None) -> None:
+    """Write one batch of items and add its outcomes to the run (a few queries, not a few per item)."""
+    if not items:
+        return
+    known = services.digests_known([item.digest for item in items if item.digest])
+    outcomes: list[tuple[str, str]] = []
+    failures: list[tuple[str, str]] = []
+    models: list[tuple[str, ModelRecord, str | None]] = []
+    for item in items:
+        if item.digest and item.digest in known:
+            outcomes.append((item.label, services.UNCHANGED))
+            continue
+        parsed = item.parse()
+        if isinstance(parsed, IngestError):
+            failures.append((item.label, parsed.message))
+        elif isinstance(parsed, ModelRecord):
+            models.append((item.label, parsed, item.digest))
+        else:
+            try:
+                outcomes.append((item.label, services.record_write(parsed).outcome))
+            except Exception as exc:
+                logger.exception("writing %s failed", item.label)
+                failures.append((item.label, f"could not be written: {type(exc).__name__}: {exc}"))
+    results = services.models_upsert([(record, digest) for _, record, digest in models])
+    for (label, _, _), result in zip(models, results, strict=True):
+        if isinstance(result, Exception):
+            # One bad model does not stop the run; its transaction rolled back, so nothing is half-written.
+            failures.append((label, f"could not be written: {type(result).__name__}: {result}"))
+        else:
+            outcomes.append((label, result.outcome))
+    for outcome, n in Counter(outcome for _, outcome in outcomes).items():
+        services.ingest_run_count(run.pk, outcome, n)
+    services.ingest_run_fail_items(run.pk, failures)
+    if progress:
+        for label, outcome in outcomes:
+            progress(label, outcome)
+        for label, _ in failures:
+            progress(label, "failed")

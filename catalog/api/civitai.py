@@ -363,11 +363,14 @@ def models_list(request: Request) -> Response:
         ordering = _ordering(sort)
         ordered = keyset_order(qs, ordering)
         metadata: dict[str, Any] = {}
-        if params.get("cursor"):
-            try:
-                page_qs = keyset_after(ordered, ordering, params["cursor"])
-            except BadCursor:
-                raise BadRequest("cursor: not a cursor this API gave out") from None
+        if params.get("cursor") or params.get("query"):
+            # A search pages by cursor only, as on Civitai: no count of every match.
+            page_qs = ordered
+            if params.get("cursor"):
+                try:
+                    page_qs = keyset_after(ordered, ordering, params["cursor"])
+                except BadCursor:
+                    raise BadRequest("cursor: not a cursor this API gave out") from None
             rows = list(models_with_everything(page_qs)[: limit + 1])
         else:
             page = _int(params, "page", 1, 1)

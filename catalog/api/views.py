@@ -14,13 +14,15 @@ from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from catalog.api import serializers as s
 from catalog.filters import HEX as HASH
 from catalog.filters import ModelFilterSet, files_with_hash
 from catalog.models import Creator, Image, IngestRun, Model, ModelFile, ModelVersion, Tag
-from catalog.selectors import files_by_hashes, model_detail_queryset
+from catalog.pagination import BadCursor
+from catalog.selectors import files_by_hashes, model_detail_queryset, models_brief
 
 
 class ReadPermission(permissions.BasePermission):
@@ -72,10 +74,44 @@ class Cursor(CursorPagination):
 
 
 class ModelCursor(Cursor):
-    """Cursor pagination in the order the `sort` parameter asks for."""
+    """Cursor pagination in the order the `sort` parameter asks for. A search in relevance order is paged by the
+    FilterSet (tier by tier, see filters.search_page), forward only."""
+
+    search_next: str | None = None
+    searching = False
 
     def get_ordering(self, request, queryset, view):
         return view.filterset_ordering
+
+    def paginate_queryset(self, queryset, request, view=None):
+        filterset = getattr(view, "filterset", None)
+        if (
+            filterset is None
+            or not filterset.search_value()
+            or view.filterset_ordering != ("-relevance", "-id")
+        ):
+            return super().paginate_queryset(queryset, request, view)
+        self.searching, self.request = True, request
+        self.page_size = self.get_page_size(request)
+        self.base_url = request.build_absolute_uri()
+        try:
+            page = filterset.page(queryset, request.query_params.get(self.cursor_query_param), self.page_size)
+        except BadCursor:
+            raise ValidationError({"cursor": ["Not a cursor this API gave out."]}) from None
+        self.search_next = page.next_cursor
+        return page.rows
+
+    def get_next_link(self):
+        if not self.searching:
+            return super().get_next_link()
+        return (
+            replace_query_param(self.base_url, self.cursor_query_param, self.search_next)
+            if self.search_next
+            else None
+        )
+
+    def get_previous_link(self):
+        return None if self.searching else super().get_previous_link()
 
 
 KNOWN_PARAMS = {"cursor", "limit", "format"}
@@ -109,7 +145,7 @@ class ModelViewSet(StrictParamsMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[Model]:
         if self.action == "retrieve":
             return model_detail_queryset()
-        return Model.objects.visible().select_related("creator")
+        return models_brief(Model.objects.visible())
 
     def get_serializer_class(self):
         return s.ModelSerializer if self.action == "retrieve" else s.ModelBriefSerializer
@@ -121,6 +157,7 @@ class ModelViewSet(StrictParamsMixin, viewsets.ReadOnlyModelViewSet):
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         self.filterset_ordering = filterset.ordering()
+        self.filterset = filterset
         return filterset.qs
 
 

@@ -151,6 +151,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 
 # --- Ingest -------------------------------------------------------------------------------------------
+# Items an ingest run writes together: unchanged ones are told apart in one query, new models go in together.
+INGEST_BATCH_SIZE = env.int("INGEST_BATCH_SIZE", default=500)
 CIVITAI_BASE_URL = env("CIVITAI_BASE_URL", default="https://civitai.com")
 CIVITAI_API_KEY = env("CIVITAI_API_KEY", default="")
 HF_ENDPOINT = env("HF_ENDPOINT", default="https://huggingface.co")

@@ -246,10 +246,11 @@ def _image(obj: Obj) -> ImageRecord:
             column = META_COLUMNS.get(key)
             if column is None:
                 rest[str(key)] = value
-            else:
-                columns[column] = value
-                if _meta_value(column, value) is None and value is not None:
-                    rest[str(key)] = value  # keep what could not be read as its column
+                continue
+            read = _meta_value(column, value)
+            columns[column] = read
+            if read is None and value is not None:
+                rest[str(key)] = value  # keep what could not be read as its column
     width, height = obj.raw("width"), obj.raw("height")
     return ImageRecord(
         url=url,
@@ -260,7 +261,7 @@ def _image(obj: Obj) -> ImageRecord:
         nsfw_level=level,
         blurhash=(obj.text("hash", max_length=128) or None),
         meta=rest,
-        **{column: _meta_value(column, value) for column, value in columns.items()},
+        **columns,
     )
 
 

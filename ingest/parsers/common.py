@@ -44,8 +44,13 @@ COMMERCIAL_VALUES = {"image": "Image", "rentcivit": "RentCivit", "rent": "Rent",
 
 def clean_text(value: str) -> str:
     """Plain text as the catalog stores it: NFC, no control characters, no surrounding white space."""
-    value = unicodedata.normalize("NFC", value)
-    value = "".join(ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in value)
+    if not value.isascii():
+        value = unicodedata.normalize("NFC", value)
+    if not value.isprintable():  # the common case needs no walk over its characters
+        value = "".join(
+            ch if ch.isprintable() or ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " "
+            for ch in value
+        )
     return value.replace("\t", " ").strip()
 
 

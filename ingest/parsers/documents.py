@@ -4,10 +4,13 @@ gzipped), HuggingFace model info, a model card, or a Markdown mirror page."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ingest.errors import ParseError
@@ -31,6 +34,41 @@ README_NAME = re.compile(r"^README_([A-Za-z0-9][A-Za-z0-9.-]*)_(.+)\.md$")
 # What parse_document yields: the input it read (a name, or name:line) and a record or the error it met.
 Parsed = tuple[str, Record | ParseError]
 
+# The parsers' own code, hashed: an item's digest changes when the code that reads it changes, so a re-ingest
+# skips an unchanged item only when parsing it again would give the same record.
+_HERE = Path(__file__).parent
+PARSERS_DIGEST = hashlib.sha256(
+    b"".join(
+        p.read_bytes()
+        for p in [*sorted(_HERE.glob("*.py")), _HERE.parent / "records.py", _HERE.parent / "sanitize.py"]
+    )
+).hexdigest()
+
+
+@dataclass(frozen=True)
+class Item:
+    """One item of a document, not parsed yet: its label, a digest of its raw bytes and of everything else its
+    record depends on (None when it has none), and how to parse it. The writer skips an item whose digest it
+    stored before without parsing it."""
+
+    label: str
+    digest: str | None
+    parse: Callable[[], Record | ParseError]
+
+
+def item_digest(*parts: bytes | str | None) -> str:
+    """SHA-256 of an item's raw bytes with the parsers' digest and the options that shape its record."""
+    h = hashlib.sha256(PARSERS_DIGEST.encode())
+    for part in parts:
+        h.update(b"\0")
+        if part is not None:
+            h.update(part.encode() if isinstance(part, str) else part)
+    return h.hexdigest()
+
+
+def _ready(label: str, value: Record | ParseError) -> Item:
+    return Item(label, None, lambda: value)
+
 
 def parse_document(
     raw: bytes,
@@ -42,12 +80,34 @@ def parse_document(
     hf_endpoint: str = "https://huggingface.co",
 ) -> Iterator[Parsed]:
     """Every model in one file. A bad item yields its ParseError and the rest go on."""
+    for item in document_items(
+        raw,
+        name=name,
+        model_type=model_type,
+        card=card,
+        civitai_base_url=civitai_base_url,
+        hf_endpoint=hf_endpoint,
+    ):
+        yield item.label, item.parse()
+
+
+def document_items(
+    raw: bytes,
+    *,
+    name: str,
+    model_type: str | None = None,
+    card: bytes | None = None,
+    civitai_base_url: str = "https://civitai.com",
+    hf_endpoint: str = "https://huggingface.co",
+) -> Iterator[Parsed]:
+    """Every item of one file, to parse one at a time (parse_document parses them all)."""
     lower = name.lower()
     if raw[:2] == b"\x1f\x8b":
         yield from _json_lines(_gunzip(raw, name), name, civitai_base_url)
         return
     if lower.endswith(".md"):
-        yield name, _markdown(raw, name, model_type, hf_endpoint)
+        digest = item_digest(raw, model_type, hf_endpoint, name.replace("\\", "/").rsplit("/", 1)[-1])
+        yield Item(name, digest, lambda: _markdown(raw, name, model_type, hf_endpoint))
         return
     if lower.endswith(".jsonl"):
         yield from _json_lines(io.BytesIO(raw), name, civitai_base_url)
@@ -55,11 +115,12 @@ def parse_document(
     try:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        yield name, ParseError(name, f"not JSON: {_short(exc)}")
+        yield _ready(name, ParseError(name, f"not JSON: {_short(exc)}"))
         return
-    yield from parse_json(
+    for label, parsed in parse_json(
         data, name=name, card=card, civitai_base_url=civitai_base_url, hf_endpoint=hf_endpoint
-    )
+    ):
+        yield _ready(label, parsed)
 
 
 def parse_json(
@@ -128,28 +189,38 @@ def _markdown(raw: bytes, name: str, model_type: str | None, hf_endpoint: str) -
     )
 
 
-def _json_lines(stream: io.BufferedIOBase | gzip.GzipFile, name: str, base_url: str) -> Iterator[Parsed]:
+def _json_lines(stream: io.BufferedIOBase | gzip.GzipFile, name: str, base_url: str) -> Iterator[Item]:
     total = 0
     try:
         for number, line in enumerate(stream, start=1):
             total += len(line)
             if total > MAX_DECOMPRESSED_BYTES:
-                yield name, ParseError(name, f"larger than {MAX_DECOMPRESSED_BYTES} bytes once decompressed")
+                yield _ready(
+                    name, ParseError(name, f"larger than {MAX_DECOMPRESSED_BYTES} bytes once decompressed")
+                )
                 return
-            if not line.strip():
+            line = line.strip()
+            if not line:
                 continue
             label = f"{name}:{number}"
             if len(line) > MAX_LINE_BYTES:
-                yield label, ParseError(label, f"line longer than {MAX_LINE_BYTES} bytes")
+                yield _ready(label, ParseError(label, f"line longer than {MAX_LINE_BYTES} bytes"))
                 continue
-            try:
-                data = json.loads(line)
-            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-                yield label, ParseError(label, f"not JSON: {_short(exc)}")
-                continue
-            yield label, _civitai_one(data, label, base_url)
+            yield Item(
+                label,
+                item_digest(line, base_url),
+                lambda line=line, label=label: _json_line(line, label, base_url),
+            )
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        yield name, ParseError(name, f"broken gzip stream: {_short(exc)}")
+        yield _ready(name, ParseError(name, f"broken gzip stream: {_short(exc)}"))
+
+
+def _json_line(line: bytes, label: str, base_url: str) -> Record | ParseError:
+    try:
+        data = json.loads(line)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        return ParseError(label, f"not JSON: {_short(exc)}")
+    return _civitai_one(data, label, base_url)
 
 
 def _gunzip(raw: bytes, name: str) -> gzip.GzipFile:

@@ -187,3 +187,47 @@ def test_search_puts_an_exact_name_first(client) -> None:
     names = card_names(client.get("/?query=aurora"))
     assert names[0] == "Aurora"
     assert set(names) == {"Aurora", "Aurora Extra Plus", "Borealis"}  # the description is searched too
+
+
+def test_search_ranks_exact_name_then_names_then_the_rest_each_by_downloads_across_pages(
+    client, settings
+) -> None:
+    """The search order, read page by page through cursors: nothing lost, nothing twice, on both databases."""
+    from catalog import views
+    from catalog.models import Model
+    from catalog.services import model_search_text_refresh
+
+    ModelFactory(name="Nebula", download_count=3)
+    in_name = [ModelFactory(name=f"Nebula style {i}", download_count=100 + i) for i in range(7)]
+    elsewhere = [
+        ModelFactory(name=f"Galaxy {i}", download_count=1000 + i, description="<p>a nebula sky</p>")
+        for i in range(6)
+    ]
+    ModelFactory(name="Unrelated", download_count=10_000, description="<p>stars</p>")
+    for model in Model.objects.all():
+        model_search_text_refresh(model)
+    expected = (
+        ["Nebula"]
+        + [m.name for m in sorted(in_name, key=lambda m: -m.download_count)]
+        + [m.name for m in sorted(elsewhere, key=lambda m: -m.download_count)]
+    )
+    seen, url = [], "/?query=nebula"
+    original = views.PAGE_SIZE
+    views.PAGE_SIZE = 4
+    try:
+        while url:
+            response = client.get(url)
+            assert response.status_code == 200
+            seen += card_names(response)
+            cursor = response.context["page"].next_cursor
+            url = f"/?query=nebula&cursor={cursor}" if cursor else None
+    finally:
+        views.PAGE_SIZE = original
+    assert seen == expected
+
+    api_seen, url = [], "/api/models/?query=nebula&limit=5"
+    while url:
+        body = client.get(url).json()
+        api_seen += [m["name"] for m in body["results"]]
+        url = body["next"]
+    assert api_seen == expected

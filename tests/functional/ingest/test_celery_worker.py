@@ -52,6 +52,8 @@ class Worker:
             "CELERY_TASK_ALWAYS_EAGER": "false",
             # A task whose worker died is handed out again after this many seconds.
             "CELERY_VISIBILITY_TIMEOUT": "4",
+            # Small batches, so that a run of 500 models is written in ten steps and a kill lands mid-run.
+            "INGEST_BATCH_SIZE": "50",
         }
         self.log = log.open("ab")
         self.process = subprocess.Popen(

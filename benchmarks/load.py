@@ -1,0 +1,118 @@
+"""The load generator: a separate process that sends GET requests to a server on loopback and reports latency.
+
+    python -m benchmarks.load --base http://127.0.0.1:8400 --urls urls.json --concurrency 8 --requests 400
+
+`urls.json` is a list of paths, or of [path, weight] pairs for a mix. Each client is a thread with its own
+keep-alive connection; it takes paths round-robin (or by weight, for a mix) until the request count or the
+time limit is reached. Prints one JSON object: count, errors (non-2xx and failed connections, with examples),
+requests per second and client-side latency percentiles in milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import itertools
+import json
+import random
+import sys
+import threading
+import time
+from urllib.parse import urlsplit
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """The q-th percentile (0-100), nearest rank."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def summary(latencies_ms: list[float]) -> dict:
+    return {
+        "p50_ms": percentile(latencies_ms, 50),
+        "p95_ms": percentile(latencies_ms, 95),
+        "p99_ms": percentile(latencies_ms, 99),
+        "max_ms": max(latencies_ms) if latencies_ms else None,
+    }
+
+
+def run(base: str, paths: list, *, concurrency: int, requests: int, duration: float) -> dict:
+    parts = urlsplit(base)
+    weighted = bool(paths) and isinstance(paths[0], list)
+    if weighted:
+        choices, weights = [p for p, _ in paths], [w for _, w in paths]
+    counter = itertools.count()
+    lock = threading.Lock()
+    latencies: list[float] = []
+    errors: list[str] = []
+    statuses: dict[int, int] = {}
+    deadline = time.perf_counter() + duration
+
+    def client(number: int) -> None:
+        rng = random.Random(number)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        while time.perf_counter() < deadline:
+            n = next(counter)
+            if n >= requests:
+                break
+            path = rng.choices(choices, weights)[0] if weighted else paths[n % len(paths)]
+            began = time.perf_counter()
+            try:
+                connection.request("GET", path, headers={"Accept-Encoding": "gzip"})
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException) as exc:
+                connection.close()
+                connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+                with lock:
+                    errors.append(f"{path}: {type(exc).__name__}: {exc}")
+                continue
+            elapsed = (time.perf_counter() - began) * 1000
+            with lock:
+                latencies.append(elapsed)
+                statuses[status] = statuses.get(status, 0) + 1
+                if not 200 <= status < 300:
+                    errors.append(f"{path}: HTTP {status}")
+        connection.close()
+
+    began = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - began
+    return {
+        "count": len(latencies),
+        "errors": len(errors),
+        "error_examples": errors[:5],
+        "statuses": statuses,
+        "seconds": round(wall, 3),
+        "rps": round(len(latencies) / wall, 1) if wall else None,
+        **summary(latencies),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", required=True)
+    parser.add_argument("--urls", required=True, help="a JSON file: paths, or [path, weight] pairs")
+    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds at most")
+    args = parser.parse_args(argv)
+    with open(args.urls) as f:
+        paths = json.load(f)
+    result = run(
+        args.base, paths, concurrency=args.concurrency, requests=args.requests, duration=args.duration
+    )
+    json.dump(result, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,213 @@
+"""The benchmark's report: a Markdown table and the full JSON in benchmarks/results/, and the table in README.md.
+
+Every target of issue 6 is checked against what was measured; a missed one says by how much.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+README_START = "<!-- benchmark:start -->"
+README_END = "<!-- benchmark:end -->"
+
+PAGE_TARGETS = {  # scenario -> p95 target in ms (server side, concurrency 1)
+    "list page": 25,
+    "search page, common word": 40,
+    "search page, rare word": 40,
+    "filtered list page": 25,
+    "model card": 30,
+    "model card, 20+ versions": 30,
+    "API list (limit 100)": 20,
+    "API search": 20,
+    "API detail": 20,
+    "Civitai API search": 20,
+    "hash lookup": 5,
+}
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+def _verdict(value: float | None, target: float, *, higher_is_better: bool = False) -> str:
+    if value is None:
+        return "not measured"
+    met = value >= target if higher_is_better else value <= target
+    if met:
+        return "met"
+    return f"missed by {abs(value - target) / target:.0%}"
+
+
+def markdown(report: dict) -> str:
+    m = report["machine"]
+    sizes = [str(s) for s in report["sizes"]]
+    out = [
+        f"Measured {m['date']} on {m['cores']} cores, {m['memory_gb']} GB, Python {m['python']}, Django "
+        f"{m['django']}, PostgreSQL {m['postgresql']}; gunicorn (4 sync workers, production settings) on "
+        f"loopback; {report['requests']} requests per scenario at concurrency 1. Server-side times come from "
+        "gunicorn's access log; req/s at concurrency 8 is what the load generator saw. Command: "
+        f"`{report.get('command', 'make bench')}`.",
+        "",
+    ]
+    if report.get("smoke"):
+        out += [
+            "**Smoke run** (N=1,000, a few requests): it checks the benchmark works; its figures mean little.",
+            "",
+        ]
+
+    ingest = report.get("ingest")
+    if ingest:
+        out += ["### Ingest (the corpus's Civitai models into PostgreSQL)", "",
+                "| how | models | seconds | models/s | target | |", "|---|---:|---:|---:|---:|---|"]  # fmt: skip
+        targets = {"in-process": 500, "in-process, unchanged": 2000}
+        for label in ("in-process", "in-process, unchanged", "Celery worker", "Celery worker, unchanged"):
+            row = ingest.get(label)
+            if not row:
+                continue
+            done = row["created"] + row["updated"] + row["unchanged"]
+            target = targets.get(label)
+            verdict = _verdict(row["models_per_second"], target, higher_is_better=True) if target else ""
+            out.append(
+                f"| {label} | {done} ({row['failed']} failed) | {row['seconds']} | {row['models_per_second']:.0f} "
+                f"| {'≥ ' + str(target) if target else ''} | {verdict} |"
+            )
+        thumbs = ingest.get("thumbnails")
+        if thumbs:
+            out.append(
+                f"| thumbnails (1024×1536 JPEG → WebP + blurhash) | {thumbs['stored']} images | {thumbs['seconds']} "
+                f"| {thumbs['per_second']} /s | | |"
+            )
+        out.append("")
+
+    measured = report["sizes_measured"]
+    out += ["### Pages and API", ""]
+    header = "| scenario | target p95 |"
+    rule = "|---|---:|"
+    for size in sizes:
+        header += f" N={int(size):,}: p50 / p95 / p99 ms (c=1) | req/s (c=8) | queries |"
+        rule += "---:|---:|---:|"
+    if len(sizes) > 1:
+        header += " growth p95 | verdict |"
+        rule += "---:|---|"
+    else:
+        header += " verdict |"
+        rule += "---|"
+    out += [header, rule]
+    first = measured[sizes[0]]["scenarios"]
+    for name in first:
+        target = PAGE_TARGETS.get(name)
+        line = f"| {name} | {str(target) + ' ms' if target else ''} |"
+        for size in sizes:
+            row = measured[size]["scenarios"][name]
+            server = row["c1"]["server"]
+            line += (
+                f" {_ms(server['p50_ms'])} / {_ms(server['p95_ms'])} / {_ms(server['p99_ms'])} | "
+                f"{row['c8']['client']['rps']:.0f} | {row['queries']} |"
+            )
+        last = measured[sizes[-1]]["scenarios"][name]["c1"]["server"]["p95_ms"]
+        verdicts = []
+        if target:
+            verdicts.append(
+                _verdict(max(measured[s]["scenarios"][name]["c1"]["server"]["p95_ms"] for s in sizes), target)
+            )
+        if len(sizes) > 1:
+            base = first[name]["c1"]["server"]["p95_ms"]
+            growth = last / base if base else None
+            line += f" ×{growth:.2f} |" if growth else " – |"
+            if growth and growth > 1.5:
+                verdicts.append(f"growth above 1.5× by {growth / 1.5 - 1:.0%}")
+            queries = {measured[s]["scenarios"][name]["queries"] for s in sizes}
+            if len(queries) > 1:
+                verdicts.append("query count grows")
+        line += f" {'; '.join(verdicts) or ''} |"
+        out.append(line)
+    out.append("")
+
+    checks = []
+    for size in sizes:
+        rows = measured[size]["scenarios"]
+        deep = rows["deep page (~500 pages in)"]["c1"]["server"]["p95_ms"]
+        top = rows["list page"]["c1"]["server"]["p95_ms"]
+        checks.append(f"- N={int(size):,}: deep page p95 is ×{deep / top:.2f} the first page's (target ≤ ×1.3: "
+                      f"{_verdict(deep / top, 1.3)}).")  # fmt: skip
+        cards = rows["model card"]["c8"]["client"]["rps"]
+        checks.append(f"- N={int(size):,}: {cards:.0f} model cards per second at concurrency 8 (target ≥ 200: "
+                      f"{_verdict(cards, 200, higher_is_better=True)}).")  # fmt: skip
+        peak = measured[size]["worker_peak_mb"]
+        checks.append(
+            f"- N={int(size):,}: web worker peak memory {peak} MB (target ≤ 200: {_verdict(peak, 200)})."
+        )
+        checks.append(
+            f"- N={int(size):,}: built {measured[size]['loaded_models']:,} models in {measured[size]['load_seconds']} s "
+            f"({measured[size]['load_models_per_second']:.0f}/s, through the batched writer's COPY), then "
+            f"VACUUM ANALYZE in {measured[size]['analyze_seconds']} s."
+        )
+    out += [*checks, ""]
+
+    peer = report.get("peer")
+    if peer:
+        out += [
+            f"### Beside Datasette (N={int(sizes[-1]):,}, the same models in SQLite with FTS5, "
+            "`--setting suggest_facets off`)",
+            "",
+            f"Search word: `{peer['search_word']}`. Ratio: the catalog's p95 over Datasette's (below 1: the "
+            "catalog is faster).",
+            "",
+            "| question | Datasette p95 ms (c=1) | catalog p95 ms (c=1) | ratio | Datasette req/s (c=8) | "
+            "catalog req/s (c=8) | |",
+            "|---|---:|---:|---:|---:|---:|---|",
+        ]
+        for name, row in peer["pairs"].items():
+            verdict = (
+                "as fast or faster"
+                if row["p95_ratio_c1"] <= 1
+                else f"slower by {row['p95_ratio_c1'] - 1:.0%}"
+            )
+            out.append(
+                f"| {name}: `{row['datasette_path']}` vs `{row['catalog_path']}` | "
+                f"{_ms(row['datasette_c1']['p95_ms'])} | {_ms(row['catalog_c1']['p95_ms'])} | "
+                f"×{row['p95_ratio_c1']:.2f} | {row['datasette_c8']['rps']:.0f} | {row['catalog_c8']['rps']:.0f} "
+                f"| {verdict} |"
+            )
+        out += [
+            "",
+            "Both are timed by the same load generator, client side (Datasette has no access log here).",
+            "",
+        ]
+
+    load = report.get("load_test")
+    if load:
+        client, crawl = load["client"], load["crawl"]
+        out += [
+            "### Load test",
+            "",
+            f"{load['clients']} clients for {load['seconds']:.0f} s mixing list, search, card and API requests "
+            f"while a Celery worker crawled a loopback stand-in for Civitai: {client['count']} requests, "
+            f"{client['rps']:.0f} req/s, **{client['errors']} errors**, p50 {_ms(client['p50_ms'])} ms, "
+            f"p99 {_ms(client['p99_ms'])} ms client side (server side p99 {_ms(load['server']['p99_ms'])} ms). "
+            f"The crawl {crawl['status']}: {crawl['created']} created, {crawl['failed']} failed.",
+            "",
+        ]
+    return "\n".join(out)
+
+
+def write_report(report: dict, folder: Path, *, readme: Path | None) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    sizes = "-".join(str(s) for s in report["sizes"])
+    stem = f"{report['machine']['date']}-N{sizes}{'-smoke' if report.get('smoke') else ''}"
+    text = markdown(report)
+    md = folder / f"{stem}.md"
+    md.write_text(f"# Benchmark, N={sizes}\n\n{text}\n")
+    js = folder / f"{stem}.json"
+    js.write_text(json.dumps(report, indent=1, default=str) + "\n")
+    written = [md, js]
+    if readme and readme.exists():
+        current = readme.read_text()
+        if README_START in current and README_END in current:
+            head, rest = current.split(README_START, 1)
+            _, tail = rest.split(README_END, 1)
+            readme.write_text(f"{head}{README_START}\n{text}\nFull figures: `benchmarks/results/{md.name}`.\n"
+                              f"{README_END}{tail}")  # fmt: skip
+            written.append(readme)
+    return written

@@ -1,0 +1,181 @@
+"""The batched writer: new models go in together, unchanged items are skipped before they are parsed, and the
+catalog it leaves is the one the one-by-one writer leaves."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from catalog.models import Creator, Image, IngestRun, Model, ModelFile, ModelVersion, SourceRecord, Tag
+from ingest.records import FileRecord, ModelRecord, VersionRecord
+from ingest.services import CREATED, UPDATED, ingest_run_create, model_upsert, models_upsert
+from ingest.sources import ingest_run_execute, parse_source
+
+pytestmark = pytest.mark.django_db
+
+SKIP = {"id", "created_at", "updated_at", "creator", "model", "version"}
+
+
+def _row(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields if f.name not in SKIP}
+
+
+def snapshot() -> list[dict]:
+    """Everything the catalog holds about each model, without ids and timestamps. Tag and creator names are
+    compared in lower case: the first writer of a tag sets its case, and the batched writer may meet a
+    differently cased spelling first."""
+    models = []
+    for model in Model.objects.order_by("civitai_id", "hf_repo_id", "name").prefetch_related("tags"):
+        entry = _row(model)
+        entry["creator"] = model.creator.username.lower() if model.creator_id else None
+        entry["tags"] = sorted(t.name.lower() for t in model.tags.all())
+        entry["search_text"] = sorted(model.search_text.lower().split("\n"))
+        entry["sources"] = sorted(
+            (s.provider, s.external_id, s.url) for s in SourceRecord.objects.filter(model=model)
+        )
+        entry["versions"] = [
+            {
+                **_row(v),
+                "files": [_row(f) for f in v.files.order_by("position")],
+                "images": [_row(i) for i in v.images.order_by("position")],
+            }
+            for v in model.versions.order_by("position")
+        ]
+        models.append(entry)
+    return models
+
+
+def corpus_lines(corpus: Path) -> list[bytes]:
+    return gzip.decompress((corpus / "civitai" / "checkpoints-2023-07-04.jsonl.gz").read_bytes()).splitlines()
+
+
+def wipe() -> None:
+    for model_class in (Model, Creator, Tag, IngestRun):
+        model_class.objects.all().delete()
+
+
+@pytest.fixture
+def corpus_sources(corpus: Path, tmp_path: Path) -> list[str]:
+    """300 real model objects, the mirror pages with their JSON twins, and the HuggingFace models."""
+    lines = corpus_lines(corpus)[:300]
+    part = tmp_path / "part.jsonl"
+    part.write_bytes(b"\n".join(lines))
+    return [str(part), str(corpus / "mirror-pages"), str(corpus / "huggingface")]
+
+
+def test_batched_and_one_by_one_writers_leave_the_same_catalog(corpus_sources: list[str]) -> None:
+    run = ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources))
+    assert run.failed_count == 0, run.errors
+    assert run.created_count >= 300
+    batched = snapshot()
+
+    wipe()
+    for source in corpus_sources:
+        for label, record in parse_source(source):
+            assert isinstance(record, ModelRecord), (label, record)
+            model_upsert(record)
+    one_by_one = snapshot()
+
+    assert len(batched) == len(one_by_one) > 300
+    for a, b in zip(batched, one_by_one, strict=True):
+        assert a == b, a["name"]
+
+
+def test_reingest_skips_unchanged_items_without_parsing_them(corpus_sources, monkeypatch) -> None:
+    first = ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[:1]))
+    assert (first.created_count, first.failed_count) == (300, 0)
+
+    def parse_refused(*args, **kwargs):
+        raise AssertionError("an unchanged item was parsed again")
+
+    monkeypatch.setattr("ingest.parsers.documents.civitai_parse_model", parse_refused)
+    again = ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[:1]))
+    assert (again.created_count, again.updated_count, again.unchanged_count, again.failed_count) == (
+        0,
+        0,
+        300,
+        0,
+    )
+    assert Model.objects.count() == 300
+
+
+def test_a_changed_line_is_parsed_and_updated(corpus: Path, tmp_path: Path) -> None:
+    lines = corpus_lines(corpus)[:20]
+    path = tmp_path / "models.jsonl"
+    path.write_bytes(b"\n".join(lines))
+    ingest_run_execute(ingest_run_create(kind="cli", sources=[str(path)]))
+    changed = json.loads(lines[3])
+    changed["name"] = "Renamed at the source"
+    path.write_bytes(b"\n".join([*lines[:3], json.dumps(changed).encode(), *lines[4:]]))
+
+    run = ingest_run_execute(ingest_run_create(kind="cli", sources=[str(path)]))
+
+    assert (run.created_count, run.updated_count, run.unchanged_count) == (0, 1, 19)
+    assert Model.objects.get(civitai_id=changed["id"]).name == "Renamed at the source"
+
+
+def test_the_same_model_twice_in_one_batch_is_one_model(corpus: Path, tmp_path: Path) -> None:
+    line = corpus_lines(corpus)[0] + b"\n"
+    renamed = json.loads(line)
+    renamed["name"] = "The later spelling"
+    path = tmp_path / "twice.jsonl"
+    path.write_bytes(line + json.dumps(renamed).encode() + b"\n")
+
+    run = ingest_run_execute(ingest_run_create(kind="cli", sources=[str(path)]))
+
+    assert (run.created_count, run.updated_count, run.failed_count) == (1, 1, 0)
+    model = Model.objects.get()
+    assert model.name == "The later spelling"
+    assert ModelVersion.objects.filter(model=model).count() == len(renamed["modelVersions"])
+
+
+def _record(n: int, *, rating: float = 4.5) -> ModelRecord:
+    return ModelRecord(
+        provider="civitai",
+        source_key=str(900_000 + n),
+        civitai_id=900_000 + n,
+        name=f"Batch model {n}",
+        type="LORA",
+        versions=(
+            VersionRecord(
+                civitai_id=800_000 + n,
+                name="v1",
+                rating=rating,
+                files=(FileRecord(name=f"model{n}.safetensors", civitai_id=700_000 + n),),
+            ),
+        ),
+        versions_complete=True,
+    )
+
+
+def test_one_bad_model_in_a_batch_fails_alone_and_leaves_nothing_half_written() -> None:
+    records = [_record(1), _record(2, rating=7.0), _record(3)]  # a version rating above 5 breaks a constraint
+
+    results = models_upsert([(r, None) for r in records])
+
+    assert [getattr(r, "outcome", None) for r in results] == [CREATED, None, CREATED]
+    assert "version_rating_0_5" in str(results[1])
+    assert sorted(Model.objects.values_list("name", flat=True)) == ["Batch model 1", "Batch model 3"]
+    assert not ModelVersion.objects.filter(civitai_id=800_002).exists()
+    assert not ModelFile.objects.filter(civitai_id=700_002).exists()
+    assert Image.objects.count() == 0
+
+
+def test_a_batch_meeting_models_the_catalog_has_updates_them(monkeypatch) -> None:
+    model_upsert(_record(1))
+    renamed = ModelRecord(**{**_record(1).__dict__, "name": "Renamed"})
+
+    results = models_upsert([(renamed, None), (_record(2), None)])
+
+    assert [r.outcome for r in results] == [UPDATED, CREATED]
+    assert Model.objects.get(civitai_id=900_001).name == "Renamed"
+    assert Model.objects.count() == 2
+
+
+def test_run_counts_come_in_batches(corpus_sources, settings) -> None:
+    settings.INGEST_BATCH_SIZE = 7
+    run = ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[:1]))
+    assert (run.created_count, run.failed_count, run.status) == (300, 0, "succeeded")
