@@ -389,8 +389,14 @@ def scenarios(total: int) -> dict[str, list[str]]:
     }
 
 
+_WORDS: dict[str, str] = {}
+
+
 def search_words(total: int) -> tuple[str, str]:
-    """A common word (in the names or text of about a fifth of the catalog) and a rare one (in one to three)."""
+    """A common word (in the names or text of about a fifth of the catalog) and a rare one (in a handful), chosen
+    at the first size measured and kept, so that every size answers the same questions."""
+    if _WORDS:
+        return _WORDS["common"], _WORDS["rare"]
     from catalog.filters import search_models
     from catalog.models import Model
 
@@ -403,6 +409,7 @@ def search_words(total: int) -> tuple[str, str]:
             rare = word
             break
     log(f"search words: common {common!r} ({counts[common]} models), rare {rare!r}")
+    _WORDS.update(common=common, rare=rare)
     return common, rare
 
 

@@ -24,7 +24,16 @@ from django.db.models.functions import Lower
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from catalog.models import HASH_FORMATS, Availability, Model, ModelFile, ModelVersion, Provider, SourceRecord
+from catalog.models import (
+    HASH_FORMATS,
+    Availability,
+    Model,
+    ModelFile,
+    ModelVersion,
+    Provider,
+    SourceRecord,
+    Tag,
+)
 from catalog.pagination import (
     BadCursor,
     Page,
@@ -163,6 +172,16 @@ def search_page(qs: QuerySet[Model], value: str, cursor: str | None, size: int) 
                 is_first=not cursor)  # fmt: skip
 
 
+def _tagged(tag: str) -> Exists:
+    """Models carrying a tag, by name in any case. The tag's id is looked up first (one small query on the
+    lower(name) index), so that the planner sees the id itself and knows from its statistics whether the tag is
+    common (walk the sort's index, probing each model's (model, tag) pair) or rare (start from the tag's rows)."""
+    tag_ids = list(
+        Tag.objects.annotate(lname=Lower("name")).filter(lname=tag.lower()).values_list("pk", flat=True)
+    )
+    return Exists(Model.tags.through.objects.filter(model_id=OuterRef("pk"), tag_id__in=tag_ids))
+
+
 class StrictBooleanField(forms.Field):
     """true/false (also 1/0, yes/no); anything else is an error naming the parameter, not silently ignored."""
 
@@ -221,16 +240,12 @@ class ModelFilterSet(django_filters.FilterSet):
 
     def filter_tag(self, qs, name, value):
         for tag in value or []:
-            qs = qs.filter(
-                Exists(Model.tags.through.objects.filter(model_id=OuterRef("pk"), tag__name__iexact=tag))
-            )
+            qs = qs.filter(_tagged(tag))
         return qs
 
     def filter_exclude_tag(self, qs, name, value):
         for tag in value or []:
-            qs = qs.exclude(
-                Exists(Model.tags.through.objects.filter(model_id=OuterRef("pk"), tag__name__iexact=tag))
-            )
+            qs = qs.exclude(_tagged(tag))
         return qs
 
     def filter_creator(self, qs, name, value):

@@ -108,7 +108,8 @@ def _retry_after(response: httpx.Response, attempt: int) -> float:
 
 
 def _backoff(attempt: int) -> float:
-    return min(0.5 * 2**attempt, 20.0) * (0.5 + random.random() / 2)  # noqa: S311 (jitter, not crypto)
+    base = settings.INGEST_RETRY_BASE_SECONDS
+    return min(base * 2**attempt, 20.0) * (0.5 + random.random() / 2)  # noqa: S311 (jitter, not crypto)
 
 
 class Fetcher:

@@ -155,3 +155,12 @@ def _json_default(value: object) -> object:
     if isinstance(value, frozenset | set):
         return sorted(value)
     raise TypeError(f"not serialisable: {type(value).__name__}")
+
+
+@dataclass(frozen=True)
+class RestoreRecord:
+    """A model read back from the catalog's own export: the record to write, and what curation added to it
+    (flags and notes, every source it came from, its images' mirror state)."""
+
+    record: ModelRecord
+    extras: dict = field(default_factory=dict)

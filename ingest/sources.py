@@ -15,7 +15,7 @@ from ingest import services
 from ingest.errors import FetchError, IngestError, ParseError
 from ingest.parsers.documents import Item, Parsed, document_items
 from ingest.parsers.mirror import mirror_type_from_path
-from ingest.records import ModelRecord
+from ingest.records import ModelRecord, RestoreRecord
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +172,7 @@ def _write_batch(run: IngestRun, items: list[Item], progress: Callable[[str, str
     outcomes: list[tuple[str, str]] = []
     failures: list[tuple[str, str]] = []
     models: list[tuple[str, ModelRecord, str | None]] = []
+    restores: dict[int, dict] = {}  # index in models -> what the catalog's own export adds to the record
     for item in items:
         if item.digest and item.digest in known:
             outcomes.append((item.label, services.UNCHANGED))
@@ -181,6 +182,9 @@ def _write_batch(run: IngestRun, items: list[Item], progress: Callable[[str, str
             failures.append((item.label, parsed.message))
         elif isinstance(parsed, ModelRecord):
             models.append((item.label, parsed, item.digest))
+        elif isinstance(parsed, RestoreRecord):
+            restores[len(models)] = parsed.extras
+            models.append((item.label, parsed.record, item.digest))
         else:
             try:
                 outcomes.append((item.label, services.record_write(parsed).outcome))
@@ -188,7 +192,13 @@ def _write_batch(run: IngestRun, items: list[Item], progress: Callable[[str, str
                 logger.exception("writing %s failed", item.label)
                 failures.append((item.label, f"could not be written: {type(exc).__name__}: {exc}"))
     results = services.models_upsert([(record, digest) for _, record, digest in models])
-    for (label, _, _), result in zip(models, results, strict=True):
+    for i, ((label, _, _), result) in enumerate(zip(models, results, strict=True)):
+        if not isinstance(result, Exception) and i in restores:
+            try:
+                services.model_restore_extras(result.model_id, restores[i])
+            except Exception as exc:
+                logger.exception("restoring %s failed", label)
+                result = exc
         if isinstance(result, Exception):
             # One bad model does not stop the run; its transaction rolled back, so nothing is half-written.
             failures.append((label, f"could not be written: {type(result).__name__}: {result}"))

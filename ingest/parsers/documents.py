@@ -21,11 +21,12 @@ from ingest.parsers.civitai import (
     civitai_parse_tag,
     civitai_parse_version_payload,
 )
+from ingest.parsers.export import export_parse_line, is_export_line
 from ingest.parsers.huggingface import hf_parse_model, hf_repo_id_valid
 from ingest.parsers.mirror import OVERVIEW_HEADING, mirror_parse_page
-from ingest.records import CreatorRecord, ImageRecord, ModelRecord, TagRecord
+from ingest.records import CreatorRecord, ImageRecord, ModelRecord, RestoreRecord, TagRecord
 
-Record = ModelRecord | CreatorRecord | TagRecord | ImageRecord
+Record = ModelRecord | CreatorRecord | TagRecord | ImageRecord | RestoreRecord
 
 MAX_DECOMPRESSED_BYTES = 2 * 1024**3
 MAX_LINE_BYTES = 64 * 1024 * 1024
@@ -151,6 +152,8 @@ def parse_json(
 def _civitai_one(data: Any, label: str, base_url: str) -> Record | ParseError:
     if not isinstance(data, dict):
         return ParseError(label, f"expected a JSON object, got {type(data).__name__}")
+    if is_export_line(data):
+        return _catch(lambda: export_parse_line(data, source=label))
     if "modelVersions" in data:
         return _catch(lambda: civitai_parse_model(data, source=label, base_url=base_url))
     if "modelId" in data or ("model" in data and "files" in data):

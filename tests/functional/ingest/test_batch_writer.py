@@ -3,67 +3,18 @@ catalog it leaves is the one the one-by-one writer leaves."""
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 
 import pytest
 
-from catalog.models import Creator, Image, IngestRun, Model, ModelFile, ModelVersion, SourceRecord, Tag
+from catalog.models import Image, Model, ModelFile, ModelVersion
 from ingest.records import FileRecord, ModelRecord, VersionRecord
 from ingest.services import CREATED, UPDATED, ingest_run_create, model_upsert, models_upsert
 from ingest.sources import ingest_run_execute, parse_source
+from tests.catalog_state import corpus_lines, snapshot, wipe
 
 pytestmark = pytest.mark.django_db
-
-SKIP = {"id", "created_at", "updated_at", "creator", "model", "version"}
-
-
-def _row(obj) -> dict:
-    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields if f.name not in SKIP}
-
-
-def snapshot() -> list[dict]:
-    """Everything the catalog holds about each model, without ids and timestamps. Tag and creator names are
-    compared in lower case: the first writer of a tag sets its case, and the batched writer may meet a
-    differently cased spelling first."""
-    models = []
-    for model in Model.objects.order_by("civitai_id", "hf_repo_id", "name").prefetch_related("tags"):
-        entry = _row(model)
-        entry["creator"] = model.creator.username.lower() if model.creator_id else None
-        entry["tags"] = sorted(t.name.lower() for t in model.tags.all())
-        entry["search_text"] = sorted(model.search_text.lower().split("\n"))
-        entry["sources"] = sorted(
-            (s.provider, s.external_id, s.url) for s in SourceRecord.objects.filter(model=model)
-        )
-        entry["versions"] = [
-            {
-                **_row(v),
-                "files": [_row(f) for f in v.files.order_by("position")],
-                "images": [_row(i) for i in v.images.order_by("position")],
-            }
-            for v in model.versions.order_by("position")
-        ]
-        models.append(entry)
-    return models
-
-
-def corpus_lines(corpus: Path) -> list[bytes]:
-    return gzip.decompress((corpus / "civitai" / "checkpoints-2023-07-04.jsonl.gz").read_bytes()).splitlines()
-
-
-def wipe() -> None:
-    for model_class in (Model, Creator, Tag, IngestRun):
-        model_class.objects.all().delete()
-
-
-@pytest.fixture
-def corpus_sources(corpus: Path, tmp_path: Path) -> list[str]:
-    """300 real model objects, the mirror pages with their JSON twins, and the HuggingFace models."""
-    lines = corpus_lines(corpus)[:300]
-    part = tmp_path / "part.jsonl"
-    part.write_bytes(b"\n".join(lines))
-    return [str(part), str(corpus / "mirror-pages"), str(corpus / "huggingface")]
 
 
 def test_batched_and_one_by_one_writers_leave_the_same_catalog(corpus_sources: list[str]) -> None:
