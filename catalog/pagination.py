@@ -85,11 +85,12 @@ def keyset_after(qs: QuerySet, ordering: tuple[str, ...], cursor: str) -> QueryS
     beyond = "lt" if descending else "gt"
     if value is None:
         return qs.filter(**{f"{field}__isnull": True, f"pk__{beyond}": pk})
-    return qs.filter(
-        Q(**{f"{field}__{beyond}": value})
-        | Q(**{field: value, f"pk__{beyond}": pk})
-        | Q(**{f"{field}__isnull": True})
-    )
+    after = Q(**{f"{field}__{beyond}": value}) | Q(**{field: value, f"pk__{beyond}": pk})
+    if _nullable(qs, field):
+        return qs.filter(after | Q(**{f"{field}__isnull": True}))
+    # The bound (field <= value, descending) is what lets PostgreSQL start the index scan at the cursor instead
+    # of walking every row before it: page 500 then costs what page 1 does.
+    return qs.filter(Q(**{f"{field}__{beyond}e": value}), after)
 
 
 def cursor_for(row: Any, ordering: tuple[str, ...]) -> str:

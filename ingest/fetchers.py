@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 from django.conf import settings
 
@@ -53,9 +54,10 @@ def _host(url: str) -> str:
     return (urlsplit(url).hostname or "").lower().rstrip(".")
 
 
-def url_check(url: str) -> None:
+def url_check(url: str) -> str:
     """Refuse anything but http(s) to an allowed host; refuse hosts that resolve to private addresses unless the
-    allow-list names them (a loopback stand-in for Civitai in tests, a LAN mirror)."""
+    allow-list names them (a loopback stand-in for Civitai in tests, a LAN mirror). Returns the address checked,
+    which the Fetcher then connects to (so a DNS answer that changes after the check cannot redirect it)."""
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -82,6 +84,36 @@ def url_check(url: str) -> None:
         # any name an attacker points at 127.0.0.1, is refused.
         if not address.is_global and str(address) not in named:
             raise UnsafeURLError(url, f"host {host!r} resolves to a non-public address ({address})")
+    return str(infos[0][4][0]).split("%", 1)[0]
+
+
+def _pin_key(host: str) -> str:
+    return host.strip("[]").lower().rstrip(".")
+
+
+class _PinnedBackend(httpcore.SyncBackend):
+    """Connects to the address url_check approved for a host, never to what the name resolves to by then."""
+
+    def __init__(self, pins: dict[str, str]) -> None:
+        super().__init__()
+        self.pins = pins
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        address = self.pins.get(_pin_key(host))
+        if address is None:
+            raise httpcore.ConnectError(f"{host}: not checked before connecting")
+        return super().connect_tcp(address, port, timeout, local_address, socket_options)
+
+
+class _PinnedTransport(httpx.HTTPTransport):
+    """httpx's transport over a connection pool that connects through _PinnedBackend (TLS still verifies the
+    host name)."""
+
+    def __init__(self, pins: dict[str, str]) -> None:
+        super().__init__()
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(), network_backend=_PinnedBackend(pins)
+        )
 
 
 def _auth_headers(url: str) -> dict[str, str]:
@@ -118,8 +150,10 @@ class Fetcher:
     def __init__(self, *, max_bytes: int | None = None, sleep=time.sleep) -> None:
         self.max_bytes = max_bytes or settings.INGEST_MAX_BODY_BYTES
         self.sleep = sleep
+        self.pins: dict[str, str] = {}  # host -> the address url_check approved
         timeout = settings.INGEST_TIMEOUT_SECONDS
         self.client = httpx.Client(
+            transport=_PinnedTransport(self.pins),
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             follow_redirects=False,
             headers={"User-Agent": "catalog/0.1 (+self-hosted model catalog)", "Accept": "application/json"},
@@ -147,7 +181,7 @@ class Fetcher:
     def _get_once(self, url: str, ok_statuses: tuple[int, ...], accept: str | None = None) -> Response:
         current = url
         for _ in range(MAX_REDIRECTS + 1):
-            url_check(current)
+            self.pins[_pin_key(_host(current))] = url_check(current)
             try:
                 headers = {**_auth_headers(current), **({"Accept": accept} if accept else {})}
                 with self.client.stream("GET", current, headers=headers) as response:

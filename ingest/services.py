@@ -73,6 +73,7 @@ COMMERCIAL_FLAGS = {
     "Sell": "allow_commercial_sell",
 }
 GONE = {Availability.ARCHIVED, Availability.TAKEN_DOWN, Availability.REMOVED}
+BULK_CHUNK = 250  # new models inserted in one transaction
 
 
 @dataclass(frozen=True)
@@ -162,8 +163,11 @@ def models_upsert(items: list[tuple[ModelRecord, str | None]]) -> list[UpsertRes
         known = stored.get((record.provider, record.source_key))
         if known and known[1] == hashes[i]:
             results[i] = UpsertResult(known[0], UNCHANGED)
-    fresh = _new_candidates([(i, record) for i, (record, _) in enumerate(items) if results[i] is None])
-    if fresh:
+    candidates = _new_candidates([(i, record) for i, (record, _) in enumerate(items) if results[i] is None])
+    # Chunks keep each transaction's advisory locks (a few per model) well inside PostgreSQL's lock table when
+    # several workers insert at once.
+    for start in range(0, len(candidates), BULK_CHUNK):
+        fresh = candidates[start : start + BULK_CHUNK]
         try:
             with transaction.atomic():
                 _lock_many([items[i][0] for i in fresh])
@@ -172,13 +176,13 @@ def models_upsert(items: list[tuple[ModelRecord, str | None]]) -> list[UpsertRes
         except (IntegrityError, DatabaseError) as exc:
             # A concurrent writer got there first, or one record breaks a constraint: write them one by one.
             logger.info("bulk insert of %d models fell back to one by one: %s", len(fresh), exc)
-        else:
-            for i, model_id in zip(fresh, model_ids, strict=True):
-                results[i] = UpsertResult(model_id, CREATED)
-            if model_ids:
-                transaction.on_commit(catalog_changed)
-                if settings.IMAGE_MIRROR_ON_INGEST:
-                    images_mirror_queue(model_ids=model_ids)
+            continue
+        for i, model_id in zip(fresh, model_ids, strict=True):
+            results[i] = UpsertResult(model_id, CREATED)
+        if model_ids:
+            transaction.on_commit(catalog_changed)
+            if settings.IMAGE_MIRROR_ON_INGEST:
+                images_mirror_queue(model_ids=model_ids)
     for i, (record, _) in enumerate(items):
         if results[i] is None:
             try:

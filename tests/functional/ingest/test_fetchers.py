@@ -152,3 +152,36 @@ def test_a_name_that_resolves_to_loopback_is_refused_even_when_allowed(settings)
         url_check("http://localhost:8000/api/v1/models/1")
     settings.INGEST_ALLOWED_HOSTS = ["localhost", "127.0.0.1", "::1"]
     url_check("http://localhost:8000/api/v1/models/1")  # named by address: a deliberate local stand-in
+
+
+def test_a_name_whose_answer_changes_after_the_check_is_never_followed_to_loopback(
+    standin, settings, monkeypatch
+) -> None:
+    """DNS rebinding: the name resolves to a public address when it is checked, then to 127.0.0.1. The fetcher
+    connects to the address it checked (which does not answer here), and the next check refuses loopback: the
+    stand-in on 127.0.0.1 never sees a request."""
+    import socket
+
+    from ingest.errors import IngestError
+
+    settings.INGEST_ALLOWED_HOSTS = ["rebind.example"]
+    settings.INGEST_TIMEOUT_SECONDS = 0.3
+    port = standin.port
+    real_getaddrinfo = socket.getaddrinfo
+    asked = []
+
+    def rebinding_dns(host, *args, **kwargs):
+        if host != "rebind.example":
+            return real_getaddrinfo(host, *args, **kwargs)
+        asked.append(host)
+        address = "93.184.216.34" if len(asked) == 1 else "127.0.0.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_dns)
+    standin.expect_request("/internal").respond_with_data("internal data")
+
+    with Fetcher(sleep=lambda s: None) as fetcher, pytest.raises(IngestError) as refused:
+        fetcher.get(f"http://rebind.example:{port}/internal")
+
+    assert standin.log == []
+    assert "non-public address (127.0.0.1)" in refused.value.message
