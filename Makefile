@@ -8,7 +8,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/catalog
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint check-postgres worker bench bench-quick bench-smoke clean
+.PHONY: install run test lint check-postgres worker bench bench-quick bench-smoke fuzz clean
 
 install: $(VENV)/.installed
 
@@ -49,6 +49,10 @@ test: lint
 	else echo "== PostgreSQL at $(TEST_DATABASE_URL) does not answer: its run is skipped (CI runs it) =="; fi
 	@echo "== tests on the embedded SQLite =="
 	env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider -m "not postgres"
+
+# The parsers' property tests (hypothesis) with 50 times their examples: a long run, not part of `make test`.
+fuzz: install
+	FUZZ_SCALE=$${FUZZ_SCALE:-50} $(BIN)/pytest -q -p no:cacheprovider tests/unit
 
 # The benchmark (benchmarks/README.md): PostgreSQL and Redis on 127.0.0.1, the corpus beside the checkout.
 # It drops and recreates the database in BENCH_DATABASE_URL (default catalog_bench).

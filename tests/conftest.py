@@ -14,6 +14,10 @@ from django.db import connection
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
 
+# The parsers' property tests run FUZZ_SCALE times their usual examples: `make fuzz` runs them long.
+FUZZ_SCALE = int(os.environ.get("FUZZ_SCALE", "1"))
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     """../shared/corpus: real Civitai and HuggingFace data. It lies beside the checkout on every machine."""

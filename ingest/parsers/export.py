@@ -9,6 +9,7 @@ from and the mirror state of its images.
 from __future__ import annotations
 
 import dataclasses
+import types
 import typing
 from datetime import datetime
 from typing import Any
@@ -42,6 +43,25 @@ def export_parse_line(data: dict, *, source: str) -> RestoreRecord:
     return RestoreRecord(record=record, extras=extras)
 
 
+def _checked(value: Any, hint: Any, source: str, where: str) -> Any:
+    """A plain value of the type the record's field declares (bool is not a number here)."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):  # X | None
+        hint = next(k for k in typing.get_args(hint) if k is not type(None))
+    kind = typing.get_origin(hint) or hint
+    ok = {
+        str: isinstance(value, str),
+        bool: isinstance(value, bool),
+        int: isinstance(value, int) and not isinstance(value, bool),
+        float: isinstance(value, int | float) and not isinstance(value, bool),
+        dict: isinstance(value, dict),
+    }.get(kind, False)
+    if not ok:
+        raise ParseError(source, f"expected {kind.__name__}, got {type(value).__name__}", where)
+    if kind is dict and where.endswith(".hashes") and not all(isinstance(v, str) for v in value.values()):
+        raise ParseError(source, "expected text hashes", where)
+    return float(value) if kind is float else value
+
+
 def _build(cls: type, data: Any, source: str, path: str) -> Any:
     if not isinstance(data, dict):
         raise ParseError(source, f"expected an object, got {type(data).__name__}", path)
@@ -68,12 +88,12 @@ def _build(cls: type, data: Any, source: str, path: str) -> Any:
                 values[name] = datetime.fromisoformat(value)
             except (TypeError, ValueError):
                 raise ParseError(source, f"not a date: {value!r:.40}", where) from None
-        elif name == "allow_commercial_use":
-            values[name] = frozenset(value)
-        elif name in ("tags", "trained_words"):
-            values[name] = tuple(value)
+        elif name in ("allow_commercial_use", "tags", "trained_words"):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ParseError(source, "expected a list of text", where)
+            values[name] = frozenset(value) if name == "allow_commercial_use" else tuple(value)
         else:
-            values[name] = value
+            values[name] = _checked(value, hints[name], source, where)
     try:
         return cls(**values)
     except TypeError as exc:

@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from ingest.errors import ParseError
 from ingest.parsers.civitai import civitai_parse_model, civitai_parse_version_payload
 from ingest.parsers.documents import parse_document
-from ingest.records import CreatorRecord, ImageRecord, ModelRecord, TagRecord
-from tests.conftest import CORPUS, load_json
+from ingest.records import CreatorRecord, ImageRecord, ModelRecord, RestoreRecord, TagRecord
+from tests.conftest import CORPUS, FUZZ_SCALE, load_json
 
-RECORDS = (ModelRecord, CreatorRecord, TagRecord, ImageRecord, ParseError)
+RECORDS = (ModelRecord, CreatorRecord, TagRecord, ImageRecord, RestoreRecord, ParseError)
 TWIN = CORPUS / "mirror-pages" / "Checkpoint.rank-02594.dl-362.rating-1.5.Moto_Rider.json"
 
 
@@ -188,14 +188,14 @@ def test_a_bad_line_does_not_stop_the_rest() -> None:
     assert results[1][0] == "x.jsonl.gz:2"
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@settings(max_examples=150 * FUZZ_SCALE, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.binary(max_size=3000), st.sampled_from(["a.json", "b.md", "c.jsonl", "d.info", "e.jsonl.gz"]))
 def test_random_bytes_give_only_parse_errors(raw: bytes, name: str) -> None:
     for _, result in parse_document(raw, name=name):
         assert isinstance(result, RECORDS)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150 * FUZZ_SCALE, deadline=None)
 @given(st.data())
 def test_mutated_and_truncated_payloads_give_only_parse_errors(data) -> None:
     raw = TWIN.read_bytes()
@@ -219,7 +219,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200 * FUZZ_SCALE, deadline=None)
 @given(
     st.dictionaries(
         st.sampled_from(
@@ -243,3 +243,17 @@ json_values = st.recursive(
 def test_random_field_values_give_only_parse_errors(changes) -> None:
     with contextlib.suppress(ParseError):
         civitai_parse_model(model(**changes), source="r.json")
+
+
+def test_deeply_nested_input_is_a_parse_error_not_a_crash() -> None:
+    deep = b"[" * 200_000 + b"]" * 200_000
+    for name in ("deep.json", "deep.jsonl"):
+        results = list(parse_document(deep, name=name))
+        assert len(results) == 1
+        assert isinstance(results[0][1], ParseError)
+        assert "not JSON" in str(results[0][1])
+    # Nested deeper than any decoder will walk, inside an otherwise good model's image metadata.
+    text = b'{"a":' * 50_000 + b"{}" + b"}" * 50_000
+    raw = json.dumps(load_json(TWIN)).encode().replace(b'"meta": {', b'"meta": {"deep": ' + text + b", ", 1)
+    for _, result in parse_document(raw, name="deep-meta.json"):
+        assert isinstance(result, ModelRecord | ParseError)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from ingest.errors import ParseError
 from ingest.parsers.documents import parse_document
 from ingest.parsers.huggingface import hf_parse_card, hf_parse_model
-from tests.conftest import CORPUS, load_json
+from tests.conftest import CORPUS, FUZZ_SCALE, load_json
 
 HF = CORPUS / "huggingface"
 
@@ -115,7 +115,7 @@ def test_bad_model_info_names_the_field(data, field) -> None:
     assert caught.value.field == field
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150 * FUZZ_SCALE, deadline=None)
 @given(st.binary(max_size=2000))
 def test_random_cards_give_only_parse_errors(raw: bytes) -> None:
     with contextlib.suppress(ParseError):
