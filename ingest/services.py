@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, InterfaceError, connection, transaction
 from django.db.models import F, Max, Min
 from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Lower
@@ -174,6 +174,8 @@ def models_upsert(items: list[tuple[ModelRecord, str | None]]) -> list[UpsertRes
                 fresh = _still_new(fresh, items)
                 model_ids = _bulk_create([items[i][0] for i in fresh], [hashes[i] for i in fresh])
         except (IntegrityError, DatabaseError) as exc:
+            if connection_lost(exc):
+                raise  # not the records' fault: the task retries the run
             # A concurrent writer got there first, or one record breaks a constraint: write them one by one.
             logger.info("bulk insert of %d models fell back to one by one: %s", len(fresh), exc)
             continue
@@ -188,9 +190,21 @@ def models_upsert(items: list[tuple[ModelRecord, str | None]]) -> list[UpsertRes
             try:
                 results[i] = model_upsert(record, payload_hash=hashes[i])
             except Exception as exc:  # one bad model must not stop the others
+                if connection_lost(exc):
+                    raise  # not this model's fault: the task retries the run
                 logger.exception("writing %s:%s failed", record.provider, record.source_key)
                 results[i] = exc
     return results  # type: ignore[return-value]
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether an error means the database went away (a restart, a failover) rather than bad input."""
+    if not isinstance(exc, DatabaseError | InterfaceError):
+        return False
+    try:
+        return connection.connection is None or not connection.is_usable()
+    except Exception:
+        return True
 
 
 def _stored_hashes(records: list[ModelRecord]) -> dict[tuple[str, str], tuple[int, str]]:
@@ -859,15 +873,17 @@ def ingest_run_create(
     )
 
 
-def ingest_run_start(run: IngestRun) -> None:
-    """Mark a run as running. A run found running already was cut off (its worker died): say so, and start
-    it again; the writer is idempotent, so what the first attempt wrote counts as unchanged this time."""
+def ingest_run_start(run: IngestRun, *, interrupted_by: str = "") -> None:
+    """Mark a run as running. A run found running already was cut off (its worker died, or the database went
+    away): say so, and start it again; the writer is idempotent, so what the first attempt wrote counts as
+    unchanged this time."""
     run.refresh_from_db()
     now = timezone.now()
     if run.status == IngestRunStatus.RUNNING:
         run.notes += (
             f"{now:%Y-%m-%d %H:%M:%S} attempt {run.attempts + 1}: the previous attempt stopped before it "
-            f"finished (worker lost); started again. Counts before the restart: {run.created_count} created, "
+            f"finished ({interrupted_by or 'worker lost'}); started again. Counts before the restart: "
+            f"{run.created_count} created, "
             f"{run.updated_count} updated, {run.unchanged_count} unchanged, {run.failed_count} failed.\n"
         )
     run.status = IngestRunStatus.RUNNING

@@ -134,11 +134,13 @@ def _mark_gone(source: str, status: int) -> None:
         services.model_mark_gone(hf_repo_id=key, status=status)
 
 
-def ingest_run_execute(run: IngestRun, *, progress: Callable[[str, str], None] | None = None) -> IngestRun:
+def ingest_run_execute(
+    run: IngestRun, *, progress: Callable[[str, str], None] | None = None, interrupted_by: str = ""
+) -> IngestRun:
     """Ingest every source of a run in this process, recording each outcome and each failure on the run.
     Items are written in batches: unchanged ones are skipped by their digest before they are parsed, and new
     models are inserted together."""
-    services.ingest_run_start(run)
+    services.ingest_run_start(run, interrupted_by=interrupted_by)
     model_type = run.model_type or None
     batch: list[Item] = []
     for source in run.sources:
@@ -189,6 +191,8 @@ def _write_batch(run: IngestRun, items: list[Item], progress: Callable[[str, str
             try:
                 outcomes.append((item.label, services.record_write(parsed).outcome))
             except Exception as exc:
+                if services.connection_lost(exc):
+                    raise
                 logger.exception("writing %s failed", item.label)
                 failures.append((item.label, f"could not be written: {type(exc).__name__}: {exc}"))
     results = services.models_upsert([(record, digest) for _, record, digest in models])
@@ -197,6 +201,8 @@ def _write_batch(run: IngestRun, items: list[Item], progress: Callable[[str, str
             try:
                 services.model_restore_extras(result.model_id, restores[i])
             except Exception as exc:
+                if services.connection_lost(exc):
+                    raise
                 logger.exception("restoring %s failed", label)
                 result = exc
         if isinstance(result, Exception):

@@ -11,15 +11,27 @@ from ingest.errors import TransientFetchError
 FINISHED = (IngestRunStatus.SUCCEEDED, IngestRunStatus.PARTIAL, IngestRunStatus.FAILED)
 
 
-@shared_task(acks_late=True, ignore_result=True)
-def ingest_run_task(run_id: int) -> None:
-    """Execute a queued ingest run. Running it again after a crash redoes it: the writer is idempotent."""
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=10)
+def ingest_run_task(self, run_id: int, interrupted_by: str = "") -> None:
+    """Execute a queued ingest run. Running it again after a crash redoes it: the writer is idempotent. When the
+    database goes away mid-run (a restart, a failover), the task is retried once it can connect again; what
+    was committed batch by batch counts as unchanged the next time."""
+    from django.db import InterfaceError, OperationalError, connections
+
     from ingest.sources import ingest_run_execute
 
-    run = IngestRun.objects.filter(pk=run_id).first()
-    if run is None or run.status in FINISHED:
-        return
-    ingest_run_execute(run)
+    try:
+        run = IngestRun.objects.filter(pk=run_id).first()
+        if run is None or run.status in FINISHED:
+            return
+        ingest_run_execute(run, interrupted_by=interrupted_by)
+    except (OperationalError, InterfaceError) as exc:
+        connections.close_all()  # broken connections: the retry opens new ones
+        raise self.retry(
+            args=(run_id,),
+            kwargs={"interrupted_by": f"the database was unreachable ({type(exc).__name__})"},
+            countdown=min(2**self.request.retries, 30),
+        ) from exc
 
 
 @shared_task(

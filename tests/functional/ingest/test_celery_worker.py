@@ -6,6 +6,7 @@ import gzip
 import itertools
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -142,3 +143,57 @@ def test_worker_killed_mid_run_loses_nothing(broker, tmp_path) -> None:
     assert ModelVersion.objects.count() == expected_versions
     assert ModelVersion.objects.values("civitai_id").distinct().count() == expected_versions
     assert settings.CELERY_TASK_ACKS_LATE is True
+
+
+def _pg_cluster() -> list[str] | None:
+    """The pg_ctlcluster command for this machine's PostgreSQL, when the tests run beside it."""
+    if shutil.which("pg_ctlcluster") is None or not Path("/etc/postgresql").is_dir():
+        return None
+    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[0]
+    return ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main"]
+
+
+def _query_when_back(read):
+    """Read from the database, reconnecting while it restarts."""
+    from django.db import InterfaceError, OperationalError
+
+    try:
+        return read()
+    except (OperationalError, InterfaceError):
+        connection.close()
+        return None
+
+
+@pytest.mark.skipif(_pg_cluster() is None, reason="needs this machine's PostgreSQL cluster (pg_ctlcluster)")
+def test_postgresql_restarted_mid_ingest_the_task_is_retried_and_nothing_is_half_written(
+    broker, tmp_path
+) -> None:
+    source = CORPUS / "civitai" / "checkpoints-2023-07-04.jsonl.gz"
+    with gzip.open(source) as lines:
+        first = b"".join(itertools.islice(lines, 1500))
+    models_file = tmp_path / "models-1500.jsonl"
+    models_file.write_bytes(first)
+    worker = Worker(broker, tmp_path / "worker.log")
+    try:
+        run = services.ingest_run_queue(kind="crawl", sources=[str(models_file)])
+        wait_for(lambda: IngestRun.objects.get(pk=run.pk).created_count >= 100, 120, "100 models written")
+        restarted = subprocess.run([*_pg_cluster(), "restart"], capture_output=True, text=True, timeout=60)
+        assert restarted.returncode == 0, restarted.stderr
+        connection.close()  # this process's connection went with the restart too
+        wait_for(
+            lambda: _query_when_back(lambda: run_finished(run.pk)), 240, "the retried task to finish the run"
+        )
+    finally:
+        subprocess.run([*_pg_cluster(), "start"], capture_output=True, timeout=60)  # up, whatever happened
+        worker.stop()
+    run.refresh_from_db()
+    assert run.status == "succeeded", run.errors
+    assert run.attempts >= 2
+    assert "the database was unreachable" in run.notes
+    assert run.failed_count == 0
+    assert Model.objects.count() == 1500
+    assert Model.objects.values("civitai_id").distinct().count() == 1500
+    expected_versions = sum(len(json.loads(line)["modelVersions"]) for line in first.splitlines())
+    assert ModelVersion.objects.count() == expected_versions  # every model whole: none half-written
+    log = (tmp_path / "worker.log").read_text()
+    assert "Retry in" in log

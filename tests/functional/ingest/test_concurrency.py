@@ -76,3 +76,49 @@ def test_a_page_and_its_twin_written_at_once_become_one_model() -> None:
     assert errors == []
     assert Model.objects.count() == 1
     assert set(Model.objects.get().sources.values_list("provider", flat=True)) == {"civitai", "mirror"}
+
+
+def test_four_batched_ingest_runs_of_overlapping_models_leave_each_model_once(tmp_path, settings) -> None:
+    """The batched writer under contention: four runs at once over overlapping windows of 200 real models, in
+    different orders, in batches of 25. No duplicate, and no unique-constraint error reaches a run."""
+    from ingest.services import ingest_run_create
+    from ingest.sources import ingest_run_execute
+
+    settings.INGEST_BATCH_SIZE = 25
+    with gzip.open(CORPUS / "civitai" / "checkpoints-2023-07-04.jsonl.gz") as lines:
+        data = list(itertools.islice(lines, 200))
+    windows = [data[0:150], data[50:200][::-1], data[25:175], data[::-1]]
+    paths = []
+    for i, window in enumerate(windows):
+        path = tmp_path / f"window-{i}.jsonl"
+        path.write_bytes(b"".join(window))
+        paths.append(path)
+    runs, errors = [], []
+    barrier = threading.Barrier(len(paths))
+
+    def ingest(path):
+        try:
+            run = ingest_run_create(kind="cli", sources=[str(path)])
+            barrier.wait()
+            runs.append(ingest_run_execute(run))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ingest, args=(p,)) for p in paths]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert errors == []
+    assert sorted((r.failed_count, r.status) for r in runs) == [(0, "succeeded")] * 4, [
+        r.errors for r in runs
+    ]
+    assert sorted(r.created_count + r.updated_count + r.unchanged_count for r in runs) == [150, 150, 150, 200]
+    assert sum(r.created_count for r in runs) == 200
+    assert Model.objects.count() == 200
+    assert Model.objects.values("civitai_id").distinct().count() == 200
+    records = [civitai_parse_model(json.loads(line), source="x") for line in data]
+    assert ModelVersion.objects.count() == sum(len(r.versions) for r in records)
+    assert ModelFile.objects.count() == sum(len(v.files) for r in records for v in r.versions)
