@@ -198,7 +198,7 @@ class Fetcher:
                     if response.status_code not in ok_statuses:
                         raise FetchError(current, f"HTTP {response.status_code}", response.status_code)
                     declared = response.headers.get("Content-Length")
-                    if declared and declared.isdigit() and int(declared) > self.max_bytes:
+                    if declared and declared.isdecimal() and int(declared) > self.max_bytes:
                         raise FetchError(
                             current, f"body of {declared} bytes is over the {self.max_bytes} bytes limit"
                         )
@@ -225,7 +225,7 @@ def classify_source(source: str) -> tuple[str, str]:
     """What a user typed, as (kind, key): ("civitai-model", "1069"), ("civitai-version", "1044"),
     ("huggingface", "owner/name"). Raises FetchError for anything else."""
     text = source.strip()
-    if text.isdigit():
+    if text.isdecimal():
         return "civitai-version", text
     if "://" not in text:
         if hf_repo_id_valid(text):
@@ -239,7 +239,7 @@ def classify_source(source: str) -> tuple[str, str]:
         query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
         match = CIVITAI_MODEL_URL.match(parts.path)
         if match:
-            if query.get("modelVersionId", "").isdigit():
+            if query.get("modelVersionId", "").isdecimal():
                 return "civitai-version", query["modelVersionId"]
             return "civitai-model", match.group(1)
         match = CIVITAI_VERSION_URL.match(parts.path)

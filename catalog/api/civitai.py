@@ -100,7 +100,7 @@ def image_json(image: Image) -> dict[str, Any]:
         "sampler": image.sampler,
         "steps": image.steps,
         "cfgScale": image.cfg_scale,
-        "seed": int(image.seed) if image.seed.lstrip("-").isdigit() else None,
+        "seed": int(image.seed) if image.seed.lstrip("-").isdecimal() else None,
         "Size": image.size,
         "Model": image.model_name,
         "Model hash": image.model_hash,
@@ -229,7 +229,7 @@ def _int(params, name: str, default: int, low: int, high: int | None = None) -> 
     value = params.get(name)
     if value is None or value == "":
         return default
-    if not value.lstrip("-").isdigit() or len(value) > 12:
+    if not value.lstrip("-").isdecimal() or len(value) > 12:
         raise BadRequest(f"{name}: expected a whole number, got {value!r:.40}")
     number = int(value)
     if number < low or (high is not None and number > high):
@@ -296,7 +296,7 @@ def _models_filtered(params) -> QuerySet[Model]:
             )
     ids = _list(params, "ids")
     if ids:
-        if not all(i.lstrip("-").isdigit() and len(i) < 12 for i in ids):
+        if not all(i.lstrip("-").isdecimal() and len(i) < 12 for i in ids):
             raise BadRequest("ids: a comma-separated list of model ids")
         condition = Q(pk__in=[])
         for value in map(int, ids):

@@ -62,7 +62,7 @@ class Cursor(CursorPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+        if not raw.isdecimal() or not 1 <= int(raw) <= self.max_page_size:
             raise ValidationError({"limit": [f"A whole number from 1 to {self.max_page_size}."]})
         return int(raw)
 
@@ -178,7 +178,7 @@ class VersionViewSet(StrictParamsMixin, viewsets.ReadOnlyModelViewSet):
         )
         model = self.request.query_params.get("model")
         if model is not None:
-            if not model.isdigit():
+            if not model.isdecimal():
                 raise ValidationError({"model": ["A model id (a whole number)."]})
             qs = qs.filter(model_id=int(model))
         return qs
@@ -249,7 +249,7 @@ class ImageViewSet(StrictParamsMixin, viewsets.ReadOnlyModelViewSet):
         qs = Image.objects.filter(version__model__hidden=False)
         version = self.request.query_params.get("version")
         if version is not None:
-            if not version.isdigit():
+            if not version.isdecimal():
                 raise ValidationError({"version": ["A version id (a whole number)."]})
             qs = qs.filter(version_id=int(version))
         return qs

@@ -238,7 +238,7 @@ def nsfw_level(value: Any) -> int | None:
         return value if 0 <= value <= 63 else None
     if isinstance(value, str):
         word = value.strip().lower()
-        if word.isdigit():
+        if word.isdecimal():
             return nsfw_level(int(word))
         return NSFW_WORDS.get(word)
     return None

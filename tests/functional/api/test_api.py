@@ -257,3 +257,24 @@ def test_malformed_token_and_session_cookie_are_refused_cleanly(api, catalog) ->
     api.credentials()
     api.cookies["sessionid"] = "abc\x00def-not-a-key"
     assert api.get("/api/models/").status_code == 200
+
+
+def test_ingest_refuses_an_oversized_body_with_a_message(token_api, api) -> None:
+    body = '{"sources": ["' + "x" * 3_000_000 + '"]}'
+    response = token_api.generic("POST", "/api/ingest", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["detail"] == f"Request body too large: {len(body)} bytes; at most 1048576 bytes."
+    assert IngestRun.objects.count() == 0
+    unauthenticated = api.post("/api/ingest", {"sources": ["1044"]}, format="json")
+    assert unauthenticated.status_code in (401, 403)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/api/v1/models?limit=¹", "/api/v1/models?page=²", "/api/v1/models?ids=¹", "/api/models/?limit=³",
+     "/api/versions/?model=¹", "/api/images/?version=²"],
+)  # fmt: skip
+def test_superscript_digits_are_not_numbers(api, url) -> None:
+    """str.isdigit() says yes to "¹", int() says no: such a parameter is a 400 naming it, never a 500."""
+    response = api.get(url)
+    assert response.status_code == 400, response.content

@@ -257,3 +257,10 @@ def test_deeply_nested_input_is_a_parse_error_not_a_crash() -> None:
     raw = json.dumps(load_json(TWIN)).encode().replace(b'"meta": {', b'"meta": {"deep": ' + text + b", ", 1)
     for _, result in parse_document(raw, name="deep-meta.json"):
         assert isinstance(result, ModelRecord | ParseError)
+
+
+def test_a_superscript_nsfw_level_is_not_a_crash() -> None:
+    model = load_json(TWIN)
+    model["modelVersions"][0]["images"][0]["nsfwLevel"] = "²"
+    results = list(parse_document(json.dumps(model).encode(), name="x.json"))
+    assert isinstance(results[0][1], ModelRecord | ParseError)
