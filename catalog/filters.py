@@ -38,10 +38,7 @@ from catalog.pagination import (
     BadCursor,
     Page,
     cursor_decode,
-    cursor_encode,
     cursor_for,
-    keyset_after,
-    keyset_order,
     keyset_page,
 )
 
@@ -97,20 +94,28 @@ class FreeMultipleField(django_filters.fields.MultipleChoiceField):
         return isinstance(value, str) and 0 < len(value) <= 255
 
 
-# Search ranks in tiers, then by popularity: the exact name, then names containing the search, then the rest
-# (tags, trigger words, file names, description). Each tier spans more than any download count.
+# Search ranks in tiers, then by popularity: the exact name; names containing the search; then models whose
+# text (tags, trigger words, file names, description, creator) has its words, or a file with that hash. Each tier
+# spans more than any download count.
 TIER = 10**15
+TIERS = 3
+
+
+def _full_text(value: str) -> Q:
+    """The search's words in a model's search text: the stored tsvector on PostgreSQL, a substring on SQLite."""
+    if connection.vendor == "postgresql":
+        return Q(search_vector=SearchQuery(value, config="simple", search_type="websearch"))
+    return Q(search_text__icontains=value)
 
 
 def search_models(qs: QuerySet[Model], value: str) -> QuerySet[Model]:
-    """Models matching a search, annotated with `relevance`: an exact name first, then names containing the
-    search, then the other matches, each tier by downloads.
+    """Models matching a search, annotated with `relevance` (the tiers above, each by downloads).
 
     PostgreSQL: full text over name, creator, tags, trigger words, file names and description (a stored tsvector,
-    GIN-indexed), plus trigram similarity and substring match on the name (both indexed). Ranking reads only the
-    name and the download count, so a word in a fifth of the catalog costs no more than a rare one. SQLite: a
-    substring match (no index; fine for an embedded catalog). Any file hash (SHA256, AutoV1/2/3, CRC32, BLAKE3)
-    matches exactly.
+    GIN-indexed), and a substring of the name (a trigram index). Ranking reads only the name and the download
+    count. SQLite: substring matches (no index; fine for an embedded catalog). Any file hash (SHA256,
+    AutoV1/2/3, CRC32, BLAKE3) matches exactly. Names that are only alike (typos) do not match: as the lowest
+    tier they outranked real matches by popularity, and finding them cost a scan of every similar name.
     """
     value = value.strip()[:200]
     lowered = value.lower()
@@ -122,13 +127,7 @@ def search_models(qs: QuerySet[Model], value: str) -> QuerySet[Model]:
         output_field=BigIntegerField(),
     )
     qs = qs.annotate(relevance=ExpressionWrapper(tier + F("download_count"), output_field=BigIntegerField()))
-    if connection.vendor == "postgresql":
-        query = SearchQuery(value, config="simple", search_type="websearch")
-        condition = (
-            Q(search_vector=query) | Q(name_lower__trigram_similar=lowered) | Q(name_lower__contains=lowered)
-        )
-    else:
-        condition = Q(search_text__icontains=value) | Q(name__icontains=value)
+    condition = _full_text(value) | Q(name_lower__contains=lowered)
     if HEX.match(value):
         condition |= Exists(
             ModelFile.objects.filter(files_with_hash(value), version__model_id=OuterRef("pk"))
@@ -146,7 +145,7 @@ def search_page(qs: QuerySet[Model], value: str, cursor: str | None, size: int) 
     after: tuple[int, int, int] | None = None
     if cursor:
         relevance, pk = cursor_decode(cursor)
-        if not isinstance(relevance, int) or not 0 <= relevance < 3 * TIER:
+        if not isinstance(relevance, int) or not 0 <= relevance < TIERS * TIER:
             raise BadCursor(cursor)
         after = (*divmod(relevance, TIER), pk)
     tiers = [
@@ -154,14 +153,16 @@ def search_page(qs: QuerySet[Model], value: str, cursor: str | None, size: int) 
         (1, qs.filter(name_lower__contains=lowered).exclude(name_lower=lowered)),
         (0, qs.exclude(name_lower__contains=lowered)),
     ]
-    order = ("-download_count", "-id")
     ids: list[int] = []
-    for tier, branch in tiers:  # always three small queries, so a page's query count does not vary
-        ids_qs = keyset_order(branch.prefetch_related(None), order)
+    for tier, branch in tiers:  # a query per tier on every first page, so its query count does not vary
         if after and tier > after[0]:
-            ids_qs = ids_qs.none()
-        elif after and tier == after[0]:
-            ids_qs = keyset_after(ids_qs, order, cursor_encode(after[1], after[2]))
+            continue
+        ids_qs = branch.prefetch_related(None).order_by("-download_count", "-id")
+        if after and tier == after[0]:
+            ids_qs = ids_qs.filter(
+                Q(download_count__lte=after[1]),
+                Q(download_count__lt=after[1]) | Q(download_count=after[1], pk__lt=after[2]),
+            )
         # A full page from every tier: with a small LIMIT PostgreSQL walks the downloads index even for a rare
         # word, and then reads most of the table to find it.
         ids += list(ids_qs.values_list("pk", flat=True)[: size + 1])
