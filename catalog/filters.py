@@ -38,7 +38,10 @@ from catalog.pagination import (
     BadCursor,
     Page,
     cursor_decode,
+    cursor_encode,
     cursor_for,
+    keyset_after,
+    keyset_order,
     keyset_page,
 )
 
@@ -99,6 +102,7 @@ class FreeMultipleField(django_filters.fields.MultipleChoiceField):
 # spans more than any download count.
 TIER = 10**15
 TIERS = 3
+BY_DOWNLOADS = SORTS["downloads"]
 
 
 def _full_text(value: str) -> Q:
@@ -157,12 +161,9 @@ def search_page(qs: QuerySet[Model], value: str, cursor: str | None, size: int) 
     for tier, branch in tiers:  # a query per tier on every first page, so its query count does not vary
         if after and tier > after[0]:
             continue
-        ids_qs = branch.prefetch_related(None).order_by("-download_count", "-id")
+        ids_qs = keyset_order(branch.prefetch_related(None), BY_DOWNLOADS)
         if after and tier == after[0]:
-            ids_qs = ids_qs.filter(
-                Q(download_count__lte=after[1]),
-                Q(download_count__lt=after[1]) | Q(download_count=after[1], pk__lt=after[2]),
-            )
+            ids_qs = keyset_after(ids_qs, BY_DOWNLOADS, cursor_encode(after[1], after[2]))
         # A full page from every tier: with a small LIMIT PostgreSQL walks the downloads index even for a rare
         # word, and then reads most of the table to find it.
         ids += list(ids_qs.values_list("pk", flat=True)[: size + 1])
