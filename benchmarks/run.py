@@ -258,10 +258,12 @@ def thumbnail_figures(count: int) -> dict:
 
 
 class Gunicorn:
-    """gunicorn with the production settings on loopback, its access log giving each request's time (µs)."""
+    """gunicorn with the production settings on loopback, its access log giving each request's time (µs) and
+    whether it was answered from the answer cache (catalog/answer_cache.py), which `answer_cache` turns on or off."""
 
-    def __init__(self, workers: int = 4) -> None:
+    def __init__(self, workers: int = 4, *, answer_cache: bool = False) -> None:
         self.port = free_port()
+        self.workers = workers
         self.access_log = WORK / f"access-{self.port}.log"
         env = server_env(
             DJANGO_SETTINGS_MODULE="config.settings.production",
@@ -269,13 +271,14 @@ class Gunicorn:
             ALLOWED_HOSTS="127.0.0.1,localhost",
             SECURE_SSL_REDIRECT="false",
             API_ANON_RATE="100000000/minute",
+            ANSWER_CACHE="true" if answer_cache else "false",
         )
         subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
         )
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{self.port}", "--workers",
-             str(workers), "--access-logfile", str(self.access_log), "--access-logformat", "%(D)s %(s)s %(U)s",
+             str(workers), "--access-logfile", str(self.access_log), "--access-logformat", "%(D)s %(s)s %({x-answer-cache}o)s %(U)s",
              "--log-level", "warning", "--keep-alive", "30"],
             cwd=ROOT, env=env, stdout=(WORK / "gunicorn.log").open("ab"), stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -296,12 +299,20 @@ class Gunicorn:
     def log_offset(self) -> int:
         return self.access_log.stat().st_size if self.access_log.exists() else 0
 
-    def server_times(self, since: int) -> list[float]:
-        """Milliseconds of each request logged after `since`."""
+    def _lines(self, since: int) -> list[list[str]]:
         time.sleep(0.1)  # gunicorn writes its log line after the response
         with self.access_log.open("rb") as f:
             f.seek(since)
-            return [int(line.split()[0]) / 1000 for line in f.read().decode().splitlines() if line.strip()]
+            return [line.split() for line in f.read().decode().splitlines() if line.strip()]
+
+    def server_times(self, since: int) -> list[float]:
+        """Milliseconds of each request logged after `since`."""
+        return [int(fields[0]) / 1000 for fields in self._lines(since)]
+
+    def hit_share(self, since: int) -> float:
+        """The share of requests logged after `since` that were answered from the answer cache."""
+        lines = self._lines(since)
+        return round(sum(fields[2] == "hit" for fields in lines) / len(lines), 3) if lines else 0.0
 
     def worker_peak_mb(self) -> float:
         """The largest peak resident set (VmHWM) of the web workers."""
@@ -417,17 +428,18 @@ def query_counts(paths: dict[str, list[str]]) -> dict[str, int]:
     """SQL queries of each scenario's first path, counted in-process."""
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
+    from django.test.utils import CaptureQueriesContext, override_settings
 
-    client = Client(HTTP_HOST="127.0.0.1")
     counts = {}
-    for name, urls in paths.items():
-        client.get(urls[0])  # caches (facets, sessions) warm, as on a serving site
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get(urls[0])
-        if response.status_code != 200:
-            raise SystemExit(f"{name}: {urls[0]} answered {response.status_code}")
-        counts[name] = len(queries)
+    with override_settings(ANSWER_CACHE=False):  # the queries of a computed answer
+        client = Client(HTTP_HOST="127.0.0.1")
+        for name, urls in paths.items():
+            client.get(urls[0])  # caches (facets, sessions) warm, as on a serving site
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(urls[0])
+            if response.status_code != 200:
+                raise SystemExit(f"{name}: {urls[0]} answered {response.status_code}")
+            counts[name] = len(queries)
     return counts
 
 
@@ -462,7 +474,45 @@ def serve_and_measure(total: int, *, requests: int, duration: float) -> dict:
         peak = server.worker_peak_mb()
     finally:
         server.stop()
-    return {"scenarios": rows, "worker_peak_mb": peak}
+    kept, kept_peak = kept_answers(paths, requests=requests, duration=duration)
+    for name, row in kept.items():
+        rows[name]["kept"] = row
+    return {"scenarios": rows, "worker_peak_mb": max(peak, kept_peak)}
+
+
+def kept_answers(paths: dict[str, list[str]], *, requests: int, duration: float) -> tuple[dict, float]:
+    """Each scenario again, asked repeatedly of a server with the answer cache on (as production runs with Redis):
+    every worker is first asked every URL, so that the timed requests are the repeated questions."""
+    server = Gunicorn(answer_cache=True)
+    rows = {}
+    try:
+        for name, urls in paths.items():
+            load(
+                server.base,
+                urls,
+                concurrency=8,
+                requests=max(40, len(urls) * server.workers * 3),
+                duration=60,
+            )
+            row = {}
+            for concurrency in (1, 8):
+                since = server.log_offset()
+                client = load(
+                    server.base, urls, concurrency=concurrency, requests=requests * concurrency // 2 + requests // 2,
+                    duration=duration,
+                )  # fmt: skip
+                row[f"c{concurrency}"] = {
+                    "client": client, "server": summary(server.server_times(since)), "hits": server.hit_share(since)
+                }  # fmt: skip
+            rows[name] = row
+            log(
+                f"  {name}, kept answers: server p95 {row['c1']['server']['p95_ms']:.1f} ms at c=1 "
+                f"({row['c1']['hits']:.0%} hits), {row['c8']['client']['rps']:.0f} req/s at c=8"
+            )
+        peak = server.worker_peak_mb()
+    finally:
+        server.stop()
+    return rows, peak
 
 
 # --- 3. the peer ----------------------------------------------------------------------------------------
@@ -523,7 +573,7 @@ def peer_figures(total: int, *, requests: int, duration: float) -> dict | None:
          "suggest_facets", "off", "--setting", "default_page_size", "20", "--setting", "sql_time_limit_ms", "5000"],
         stdout=(WORK / "datasette.log").open("wb"), stderr=subprocess.STDOUT,
     )  # fmt: skip
-    server = Gunicorn()
+    server, kept = Gunicorn(), Gunicorn(answer_cache=True)
     pairs = {
         "list (JSON)": (
             "/bench/models.json?_sort_desc=download_count&_size=20",
@@ -556,8 +606,9 @@ def peer_figures(total: int, *, requests: int, duration: float) -> dict | None:
             for who, base, path_ in (
                 ("datasette", f"http://127.0.0.1:{port}", theirs),
                 ("catalog", server.base, ours),
+                ("catalog_kept", kept.base, ours),
             ):
-                load(base, [path_], concurrency=1, requests=20, duration=5)
+                load(base, [path_], concurrency=4, requests=40, duration=5)  # every worker has answered it
                 for concurrency in (1, 8):
                     result = load(
                         base, [path_], concurrency=concurrency, requests=requests, duration=duration
@@ -566,15 +617,21 @@ def peer_figures(total: int, *, requests: int, duration: float) -> dict | None:
             ratio = row["catalog_c1"]["p95_ms"] / row["datasette_c1"]["p95_ms"]
             row["p95_ratio_c1"] = round(ratio, 2)
             row["rps_ratio_c8"] = round(row["catalog_c8"]["rps"] / row["datasette_c8"]["rps"], 2)
+            row["kept_p95_ratio_c1"] = round(
+                row["catalog_kept_c1"]["p95_ms"] / row["datasette_c1"]["p95_ms"], 2
+            )
+            row["kept_rps_ratio_c8"] = round(row["catalog_kept_c8"]["rps"] / row["datasette_c8"]["rps"], 2)
             rows[name] = row
             log(
-                f"  peer {name}: catalog p95 {row['catalog_c1']['p95_ms']:.1f} ms vs Datasette "
-                f"{row['datasette_c1']['p95_ms']:.1f} ms (x{ratio:.2f})"
+                f"  peer {name}: catalog p95 {row['catalog_c1']['p95_ms']:.1f} ms computed, "
+                f"{row['catalog_kept_c1']['p95_ms']:.1f} ms kept, vs Datasette "
+                f"{row['datasette_c1']['p95_ms']:.1f} ms (x{ratio:.2f}, x{row['kept_p95_ratio_c1']:.2f})"
             )
     finally:
         process.terminate()
         process.wait(10)
         server.stop()
+        kept.stop()
     return {"search_word": common, "export_seconds": round(seconds, 1), "pairs": rows}
 
 
@@ -598,7 +655,9 @@ def load_test(total: int, *, clients: int, seconds: float, crawl_models: int) ->
         for p in paths[name][:50]
     ]  # fmt: skip
     standin = CivitaiStandin(crawl_models)
-    server = Gunicorn()
+    server = Gunicorn(
+        answer_cache=True
+    )  # as production runs: every model the crawl writes moves the version on
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-c", "1", "-P", "solo", "--without-gossip",
          "--without-mingle", "--without-heartbeat", "--loglevel=WARNING"],

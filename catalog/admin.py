@@ -31,6 +31,25 @@ from catalog.models import (
 URL_FIELDS = {db_models.URLField: {"assume_scheme": "https"}}
 
 
+class CatalogDataAdmin(admin.ModelAdmin):
+    """An admin of the catalog's own data: whatever it saves or deletes tells the catalog it changed, so facet
+    counts and kept answers (catalog/answer_cache.py) are computed afresh once the change commits."""
+
+    formfield_overrides = URL_FIELDS
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)  # after save_model: the last write of a save
+        transaction.on_commit(services.catalog_changed)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        transaction.on_commit(services.catalog_changed)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(services.catalog_changed)
+
+
 def _thumbnail(path: str | None) -> str:
     from django.core.files.storage import default_storage
 
@@ -122,8 +141,7 @@ class SourceRecordInline(admin.TabularInline):
 
 
 @admin.register(Model)
-class ModelAdmin(admin.ModelAdmin):
-    formfield_overrides = URL_FIELDS
+class ModelAdmin(CatalogDataAdmin):
     list_display = [
         "cover",
         "name",
@@ -194,7 +212,6 @@ class ModelAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         services.model_search_text_refresh(form.instance)  # names, tags or versions may have changed
-        services.catalog_changed()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Model]:
         cover = (
@@ -273,8 +290,7 @@ class ImageInline(admin.TabularInline):
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(admin.ModelAdmin):
-    formfield_overrides = URL_FIELDS
+class ModelVersionAdmin(CatalogDataAdmin):
     list_display = ["name", "model", "base_model", "civitai_id", "position", "published_at"]
     list_filter = ["base_model"]
     list_select_related = ["model"]
@@ -285,8 +301,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ModelFile)
-class ModelFileAdmin(admin.ModelAdmin):
-    formfield_overrides = URL_FIELDS
+class ModelFileAdmin(CatalogDataAdmin):
     list_display = [
         "name",
         "version",
@@ -305,8 +320,7 @@ class ModelFileAdmin(admin.ModelAdmin):
 
 
 @admin.register(Image)
-class ImageAdmin(admin.ModelAdmin):
-    formfield_overrides = URL_FIELDS
+class ImageAdmin(CatalogDataAdmin):
     list_display = ["preview", "version", "nsfw_level", "width", "height", "mirror_status"]
     list_filter = ["mirror_status", "nsfw_level", "media_type"]
     list_select_related = ["version", "version__model"]
@@ -331,23 +345,20 @@ class ModelCountMixin:
 
 
 @admin.register(Tag)
-class TagAdmin(ModelCountMixin, admin.ModelAdmin):
-    formfield_overrides = URL_FIELDS
+class TagAdmin(ModelCountMixin, CatalogDataAdmin):
     list_display = ["name", "model_count"]
     search_fields = ["name"]
 
 
 @admin.register(Creator)
-class CreatorAdmin(ModelCountMixin, admin.ModelAdmin):
-    formfield_overrides = URL_FIELDS
+class CreatorAdmin(ModelCountMixin, CatalogDataAdmin):
     list_display = ["username", "provider", "model_count"]
     list_filter = ["provider"]
     search_fields = ["username"]
 
 
 @admin.register(SourceRecord)
-class SourceRecordAdmin(admin.ModelAdmin):
-    formfield_overrides = URL_FIELDS
+class SourceRecordAdmin(CatalogDataAdmin):
     list_display = ["provider", "external_id", "model", "fetched_at"]
     list_filter = ["provider"]
     list_select_related = ["model"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 
 from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -69,8 +70,20 @@ def catalog_version() -> int:
     """A number that changes whenever the catalog does (ingest, curation): cache keys include it."""
     version = cache.get(CATALOG_VERSION_KEY)
     if version is None:
-        version = 1
+        # It starts from the clock, not from 1: a cache that restarted empty must not give out a version that
+        # answers kept by the web processes were computed under.
+        version = time.time_ns() // 1000
         cache.add(CATALOG_VERSION_KEY, version, timeout=None)
+    return version
+
+
+def catalog_version_shared() -> int | None:
+    """The catalog's version as the shared cache holds it, or None when the cache does not answer (Redis down):
+    then nobody can say whether the catalog changed, and kept answers must not be used."""
+    version = cache.get(CATALOG_VERSION_KEY)
+    if version is None:
+        catalog_version()
+        version = cache.get(CATALOG_VERSION_KEY)
     return version
 
 

@@ -13,14 +13,15 @@ from catalog.models import Model, ModelFile, ModelVersion, SourceRecord
 
 
 def catalog_changed() -> None:
-    """Say the catalog changed, so cached facet counts are computed afresh."""
+    """Say the catalog changed, so cached facet counts and kept answers (catalog/answer_cache.py) are computed
+    afresh. Writers call it once their transaction commits (`transaction.on_commit(catalog_changed)`)."""
     from catalog.selectors import CATALOG_VERSION_KEY, catalog_version
 
     catalog_version()
     try:
         cache.incr(CATALOG_VERSION_KEY)
-    except ValueError:  # evicted between the two calls
-        cache.add(CATALOG_VERSION_KEY, 1, timeout=None)
+    except ValueError:  # evicted between the two calls: a fresh version is a change too
+        catalog_version()
 
 
 def model_search_text(model: Model) -> str:

@@ -16,6 +16,7 @@ from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
 from catalog.models import Image, MirrorStatus
+from catalog.services import catalog_changed
 from ingest.errors import IngestError
 
 logger = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ def image_store(image: Image, raw: bytes) -> Image:
         locked.mirror_error = ""
         locked.mirrored_at = timezone.now()
         locked.save()
+        transaction.on_commit(catalog_changed)  # cards and pages now show the thumbnail
     return locked
 
 

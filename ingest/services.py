@@ -110,9 +110,11 @@ def _creator_upsert(record: CreatorRecord) -> UpsertResult:
         creator = Creator.objects.create(
             provider=record.provider, username=record.username, image_url=record.image_url or ""
         )
+        transaction.on_commit(catalog_changed)
         return UpsertResult(creator.pk, CREATED)
     if _set(creator, "image_url", record.image_url):
         creator.save(update_fields=["image_url", "updated_at"])
+        transaction.on_commit(catalog_changed)
         return UpsertResult(creator.pk, UPDATED)
     return UpsertResult(creator.pk, UNCHANGED)
 
@@ -129,6 +131,7 @@ def _gallery_image_update(record: ImageRecord) -> UpsertResult:
             changed |= _set(image, name, getattr(record, name))
     if changed:
         image.save()
+        transaction.on_commit(catalog_changed)
     return UpsertResult(image.pk, UPDATED if changed else UNCHANGED)
 
 
@@ -1016,6 +1019,8 @@ def model_mark_gone(*, civitai_id: int | None = None, hf_repo_id: str | None = N
         availability=Availability.REMOVED, updated_at=timezone.now()
     )
     SourceRecord.objects.filter(model__in=models).update(last_error=f"HTTP {status} at the source")
+    if marked:
+        transaction.on_commit(catalog_changed)
     return marked
 
 

@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "catalog.answer_cache.AnswerCacheMiddleware",
 ]
 
 # A private catalog: every page needs a login (Django's LoginRequiredMiddleware). Off by default.
@@ -96,6 +97,14 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://catalog")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     # A stopped Redis makes the cache miss instead of every page answer 500 (catalog/cache.py).
     CACHES["default"]["BACKEND"] = "catalog.cache.ResilientRedisCache"
+
+# Rendered answers of the pages and the read API, kept per web process under the catalog's version
+# (catalog/answer_cache.py). On by default when the cache is shared (Redis), since the version must be.
+ANSWER_CACHE = env.bool(
+    "ANSWER_CACHE", default=CACHES["default"]["BACKEND"] == "catalog.cache.ResilientRedisCache"
+)
+ANSWER_CACHE_SECONDS = env.int("ANSWER_CACHE_SECONDS", default=300)  # the oldest answer served
+ANSWER_CACHE_MB = env.int("ANSWER_CACHE_MB", default=32)  # per web process
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -200,7 +209,7 @@ REST_FRAMEWORK = {
     # The API takes JSON bodies only, of API_MAX_BODY_BYTES at most (uploads go through the admin).
     "DEFAULT_PARSER_CLASSES": ["catalog.api.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["catalog.api.throttling.AnonWindowThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": env("API_ANON_RATE", default="120/minute")},
 }
 SPECTACULAR_SETTINGS = {

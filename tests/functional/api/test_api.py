@@ -218,9 +218,13 @@ def test_anonymous_reads_are_throttled(api, catalog, monkeypatch) -> None:
 
     cache.clear()
     monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "3/minute"})
-    codes = [api.get("/api/models/").status_code for _ in range(4)]
-    assert codes == [200, 200, 200, 429]
+    answers = [api.get("/api/models/") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert 0 < int(answers[-1]["Retry-After"]) <= 60  # when the client's minute ends
+    assert "Request was throttled" in answers[-1].json()["detail"]
     assert api.get("/api/v1/models").status_code == 429
+    other = api.get("/api/models/", REMOTE_ADDR="10.1.2.3")  # another client has its own count
+    assert other.status_code == 200
 
 
 def test_private_catalog_needs_a_login_for_reads(api, token_api, catalog, settings, client) -> None:
