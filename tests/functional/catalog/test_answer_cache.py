@@ -73,7 +73,9 @@ def test_api_answers_are_kept_per_url_and_accept_header(answers) -> None:
     as_html = answers.get("/api/models/?limit=5", headers={"Accept": "text/html"})
     assert as_html[HEADER] == "miss"  # the browsable API is another answer
     assert as_html["Content-Type"].startswith("text/html")
-    assert answers.get("/api/models/?limit=5", headers={"Accept": "application/json"}).json() == as_json.json()
+    assert (
+        answers.get("/api/models/?limit=5", headers={"Accept": "application/json"}).json() == as_json.json()
+    )
     other = answers.get("/api/models/?limit=4")
     assert other[HEADER] == "miss"
 
