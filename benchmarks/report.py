@@ -43,7 +43,9 @@ def markdown(report: dict) -> str:
     m = report["machine"]
     sizes = [str(s) for s in report["sizes"]]
     out = [
-        f"Measured {m['date']} on {m['cores']} cores, {m['memory_gb']} GB, Python {m['python']}, Django "
+        f"Measured {m['date']} on {m['cores']} cores ({m['cpu']}; CPU score {m.get('cpu_score', '–')}, millions "
+        "of simple Python operations per second on one core: it says how fast this machine was that day), "
+        f"{m['memory_gb']} GB, Python {m['python']}, Django "
         f"{m['django']}, PostgreSQL {m['postgresql']}; gunicorn (4 sync workers, production settings) on "
         f"loopback; {report['requests']} requests per scenario at concurrency 1. Server-side times come from "
         "gunicorn's access log; req/s at concurrency 8 is what the load generator saw. Command: "

@@ -8,7 +8,8 @@ mirrored images) moves the version on (`services.catalog_changed`), so an answer
 catalog has changed; ANSWER_CACHE_SECONDS bounds an answer's age besides, for a write made behind the
 catalog's back (SQL by hand).
 
-Only anonymous GETs with a 200 answer are kept, never one that sets a cookie or holds a CSRF token: a signed-in
+Only anonymous GETs with a 200 answer are kept, never one that sets a cookie, holds a CSRF token or says
+`Cache-Control: no-store` (a list showing facet counts from before the latest change): a signed-in
 admin, a request with an API token and a private catalog always get a computed answer. The store is a
 least-recently-used dict bounded in bytes (ANSWER_CACHE_MB per process), so memory stays bounded however many
 pages a crawler walks. It is on when the cache is shared between processes (Redis), because the version must
@@ -180,6 +181,8 @@ def _keepable(request: HttpRequest, response: HttpResponse) -> bool:
         and not response.cookies
         and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")  # the page holds a CSRF token
         and not response.has_header("Set-Cookie")
+        and not {"no-store", "private"}
+        & {part.strip() for part in response.get("Cache-Control", "").split(",")}
     )
 
 

@@ -6,7 +6,8 @@ import hashlib
 import time
 
 from django.core.cache import cache
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 
 from catalog.models import HASH_FORMATS, Image, IngestRun, Model, ModelFile, ModelVersion, SourceRecord
@@ -87,20 +88,48 @@ def catalog_version_shared() -> int | None:
     return version
 
 
-def model_facets(qs: QuerySet[Model], *, key: str) -> dict[str, list[tuple[str, int]]]:
-    """Counts beside each filter value, over the models the other filters leave; cached until the catalog changes."""
-    cache_key = f"facets:{catalog_version()}:{hashlib.sha256(key.encode()).hexdigest()}"
-    facets = cache.get(cache_key)
-    if facets is not None:
-        return facets
+FACETS_COUNTING_SECONDS = 30
+
+
+def model_facets(qs: QuerySet[Model], *, key: str) -> tuple[dict[str, list[tuple[str, int]]], bool]:
+    """Counts beside each filter value, over the models the other filters leave, and whether they are current.
+
+    They are cached until the catalog changes. After a change one request counts them afresh while the others
+    show the counts from before it, instead of all counting at once: at 100,000 models a count takes a second
+    or more, and an ingest changes the catalog every few seconds."""
+    version = catalog_version()
+    cache_key = f"facets:{hashlib.sha256(key.encode()).hexdigest()}"
+    kept = cache.get(cache_key)
+    counting_key = f"{cache_key}:counting"
+    if kept is not None:
+        kept_version, facets = kept
+        if kept_version == version:
+            return facets, True
+        if not cache.add(counting_key, 1, FACETS_COUNTING_SECONDS):
+            return facets, False  # another request is counting them afresh
+    try:
+        facets = _facet_counts(qs)
+        cache.set(cache_key, (version, facets), FACETS_TIMEOUT)
+    finally:
+        if kept is not None:
+            cache.delete(counting_key)
+    return facets, True
+
+
+LICENCE_FILTERS = {
+    "commercial": Q(allow_commercial_image=True) | Q(allow_commercial_rent_civit=True) | Q(allow_commercial_rent=True)
+    | Q(allow_commercial_sell=True),
+    "no_credit": Q(allow_no_credit=True),
+    "derivatives": Q(allow_derivatives=True),
+}  # fmt: skip
+
+
+def _facet_counts(qs: QuerySet[Model]) -> dict[str, list[tuple[str, int]]]:
+    if connection.vendor == "postgresql":
+        return _facet_counts_at_once(qs)
     ids = qs.order_by().values("pk")
-    licence = qs.order_by().aggregate(
-        commercial=Count("pk", filter=Q(allow_commercial_image=True) | Q(allow_commercial_rent_civit=True)
-                         | Q(allow_commercial_rent=True) | Q(allow_commercial_sell=True)),
-        no_credit=Count("pk", filter=Q(allow_no_credit=True)),
-        derivatives=Count("pk", filter=Q(allow_derivatives=True)),
-    )  # fmt: skip
-    facets = {
+    licence = qs.order_by().aggregate(**{name: Count("pk", filter=q) for name, q in LICENCE_FILTERS.items()})
+    return {
         "type": _pairs(qs.order_by().values_list("type").annotate(n=Count("pk")).order_by("-n", "type")),
         "base_model": _pairs(
             ModelVersion.objects.filter(model_id__in=ids)
@@ -119,14 +148,66 @@ def model_facets(qs: QuerySet[Model], *, key: str) -> dict[str, list[tuple[str, 
             SourceRecord.objects.filter(model_id__in=ids)
             .values_list("provider")
             .annotate(n=Count("model_id", distinct=True))
-            .order_by("-n")
+            .order_by("-n", "provider")
         ),
         "availability": _pairs(
-            qs.order_by().values_list("availability").annotate(n=Count("pk")).order_by("-n")
+            qs.order_by().values_list("availability").annotate(n=Count("pk")).order_by("-n", "availability")
         ),
-        "licence": [(name, licence[name]) for name in ("commercial", "no_credit", "derivatives")],
+        "licence": [(name, licence[name]) for name in LICENCE_FILTERS],
     }
-    cache.set(cache_key, facets, FACETS_TIMEOUT)
+
+
+def _facet_counts_at_once(qs: QuerySet[Model]) -> dict[str, list[tuple[str, int]]]:
+    """The same counts in one PostgreSQL statement: the models the filters leave are found once (a search's
+    text match is the dear part) and every count reads them from there. Each row carries its rank in its facet,
+    in the database's own order (count, then value in its collation), as the queries above order them."""
+    flags = {name: f"licence_{name}" for name in LICENCE_FILTERS}
+    matching = (
+        qs.order_by()
+        .annotate(
+            **{
+                flags[name]: Case(When(q, then=Value(1)), default=Value(0))
+                for name, q in LICENCE_FILTERS.items()
+            }
+        )
+        .values("pk", "type", "availability", *flags.values())
+    )
+    sql, params = matching.query.sql_with_params()
+    version, tags, source = (
+        ModelVersion._meta.db_table,
+        Model.tags.through._meta.db_table,
+        SourceRecord._meta.db_table,
+    )
+    tag = Model.tags.field.related_model._meta.db_table
+    # Only table names, fixed names and Django's own compiled SQL are formatted in; values stay parameters.
+    licence = "".join(
+        f" UNION ALL SELECT 'licence', '{name}', COALESCE(SUM(m.{flag}), 0), {rank} FROM m"  # noqa: S608
+        for rank, (name, flag) in enumerate(flags.items())
+    )
+    statement = f"""
+        WITH m (id, type, availability, {", ".join(flags.values())}) AS MATERIALIZED ({sql})
+        SELECT 'type', m.type, COUNT(*), ROW_NUMBER() OVER (ORDER BY COUNT(*) DESC, m.type) FROM m GROUP BY m.type
+        UNION ALL SELECT 'availability', m.availability, COUNT(*),
+            ROW_NUMBER() OVER (ORDER BY COUNT(*) DESC, m.availability) FROM m GROUP BY m.availability
+        UNION ALL (SELECT 'base_model', v.base_model, COUNT(DISTINCT v.model_id),
+            ROW_NUMBER() OVER (ORDER BY COUNT(DISTINCT v.model_id) DESC, v.base_model) AS r FROM {version} v
+            JOIN m ON m.id = v.model_id WHERE v.base_model <> '' GROUP BY v.base_model ORDER BY r LIMIT 20)
+        UNION ALL (SELECT 'tag', t.name, COUNT(*), ROW_NUMBER() OVER (ORDER BY COUNT(*) DESC, t.name) AS r
+            FROM {tags} mt JOIN m ON m.id = mt.model_id JOIN {tag} t ON t.id = mt.tag_id GROUP BY t.name
+            ORDER BY r LIMIT 25)
+        UNION ALL SELECT 'provider', s.provider, COUNT(DISTINCT s.model_id),
+            ROW_NUMBER() OVER (ORDER BY COUNT(DISTINCT s.model_id) DESC, s.provider) FROM {source} s
+            JOIN m ON m.id = s.model_id GROUP BY s.provider
+        {licence}
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        rows = sorted(cursor.fetchall(), key=lambda row: (row[0], row[3]))
+    facets: dict[str, list[tuple[str, int]]] = {
+        name: [] for name in ("type", "base_model", "tag", "provider", "availability", "licence")
+    }
+    for facet, value, n, _ in rows:
+        facets[facet].append((value, int(n)))
     return facets
 
 

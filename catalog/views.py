@@ -3,6 +3,7 @@
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
+from django.utils.cache import add_never_cache_headers
 
 from catalog import selectors
 from catalog.context_processors import nsfw_view
@@ -46,13 +47,13 @@ def _list_page(request: HttpRequest, *, heading: str, **fixed: str) -> HttpRespo
     keep = request.GET.copy()
     keep.pop("cursor", None)
     facet_key = params.urlencode()
-    facets = selectors.model_facets(filterset.qs, key=facet_key)
+    facets, current = selectors.model_facets(filterset.qs, key=facet_key)
     featured = []
     if page.is_first and not fixed and not request.GET.get("query"):
         featured = list(
             selectors.model_cards(filterset.qs.filter(featured=True)).order_by("-download_count")[:6]
         )
-    return render(
+    response = render(
         request,
         "catalog/model_list.html",
         {
@@ -69,6 +70,9 @@ def _list_page(request: HttpRequest, *, heading: str, **fixed: str) -> HttpRespo
             "fixed": fixed,
         },
     )
+    if not current:  # counts from before the latest change: not an answer to keep (catalog/answer_cache.py)
+        add_never_cache_headers(response)
+    return response
 
 
 def model_detail(request: HttpRequest, pk: int, slug: str = "") -> HttpResponse:
