@@ -6,3 +6,10 @@ class CatalogConfig(AppConfig):
 
     name = "catalog"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.db.models import Field
+
+        from catalog.lookups import AnyOf
+
+        Field.register_lookup(AnyOf)

@@ -217,7 +217,7 @@ def _stored_hashes(records: list[ModelRecord]) -> dict[tuple[str, str], tuple[in
         by_provider.setdefault(record.provider, set()).add(record.source_key)
     stored = {}
     for provider, keys in by_provider.items():
-        rows = SourceRecord.objects.filter(provider=provider, external_id__in=keys).values_list(
+        rows = SourceRecord.objects.filter(provider=provider, external_id__any_of=keys).values_list(
             "external_id", "model_id", "payload_hash"
         )
         stored.update({(provider, key): (model_id, digest) for key, model_id, digest in rows})
@@ -264,7 +264,7 @@ def _still_new(fresh: list[int], items: list[tuple[ModelRecord, str | None]]) ->
     taken: set[tuple] = set()
     taken |= {
         ("model", v)
-        for v in Model.objects.filter(civitai_id__in=ids("model")).values_list("civitai_id", flat=True)
+        for v in Model.objects.filter(civitai_id__any_of=ids("model")).values_list("civitai_id", flat=True)
     }
     hf = ids("hf")
     if hf:
@@ -272,12 +272,12 @@ def _still_new(fresh: list[int], items: list[tuple[ModelRecord, str | None]]) ->
         taken |= {("hf", v.lower()) for v in found.values_list("hf_repo_id", flat=True)}
     for provider in {k[1] for k in keys if k[0] == "source"}:
         wanted = {k[2] for k in keys if k[0] == "source" and k[1] == provider}
-        found = SourceRecord.objects.filter(provider=provider, external_id__in=wanted)
+        found = SourceRecord.objects.filter(provider=provider, external_id__any_of=wanted)
         taken |= {("source", provider, v) for v in found.values_list("external_id", flat=True)}
     for kind, model_class in (("version", ModelVersion), ("file", ModelFile), ("image", Image)):
         wanted = ids(kind)
         if wanted:
-            found = model_class.objects.filter(civitai_id__in=wanted).values_list("civitai_id", flat=True)
+            found = model_class.objects.filter(civitai_id__any_of=wanted).values_list("civitai_id", flat=True)
             taken |= {(kind, v) for v in found}
     return [i for i in fresh if not _identity(items[i][0]) & taken]
 
@@ -425,8 +425,16 @@ def _insert_rows(model_class: type, rows: list[dict[str, Any]], *, with_ids: boo
                 for name in json_names:
                     if values[name] is not None:
                         values[name] = json.dumps(values[name])
-                copy.write_row(([ids[i]] if with_ids else []) + [_plain(values[name]) for name in names])
+                row_values = [values[name] for name in names]
+                copy.write_row(
+                    ([ids[i]] if with_ids else [])
+                    + [v if type(v) in _PLAIN_TYPES else _plain(v) for v in row_values]
+                )
     return ids
+
+
+# Values COPY takes as they are (the exact types: an enumeration member is a str subclass, and goes to _plain).
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None), datetime})
 
 
 def _plain(value: Any) -> Any:
@@ -445,7 +453,7 @@ def _creators_for(records: list[ModelRecord]) -> dict[tuple[str, str], Creator]:
         return {}
 
     def load() -> dict[tuple[str, str], Creator]:
-        found = Creator.objects.annotate(lname=Lower("username")).filter(lname__in={k[1] for k in wanted})
+        found = Creator.objects.annotate(lname=Lower("username")).filter(lname__any_of={k[1] for k in wanted})
         return {
             (c.provider, c.username.lower()): c for c in found if (c.provider, c.username.lower()) in wanted
         }
@@ -923,7 +931,7 @@ def digests_known(digests: list[str]) -> set[str]:
     if not digests:
         return set()
     return set(
-        SourceRecord.objects.filter(payload_hash__in=set(digests)).values_list("payload_hash", flat=True)
+        SourceRecord.objects.filter(payload_hash__any_of=set(digests)).values_list("payload_hash", flat=True)
     )
 
 

@@ -189,6 +189,24 @@ def test_search_puts_an_exact_name_first(client) -> None:
     assert set(names) == {"Aurora", "Aurora Extra Plus", "Borealis"}  # the description is searched too
 
 
+def test_search_finds_the_first_word_of_a_paragraph_and_a_word_split_by_inline_tags(client) -> None:
+    """Paragraphs are separate words in the search text (Django's strip_tags glued "…https://a.com" and
+    "SinkIn.ai" into one); a word set partly in bold is still one word."""
+    from catalog.models import Model
+    from catalog.services import model_search_text_refresh
+
+    ModelFactory(
+        name="Majic",
+        description="<p>Run it at https://a.example.com</p><p>Sinkin hosts it</p><p><b>Lo</b>ra &amp; more</p>",
+    )
+    ModelFactory(name="Other", description="<p>nothing here: 1 &lt; 2</p>")
+    for model in Model.objects.all():
+        model_search_text_refresh(model)
+    assert card_names(client.get("/?query=sinkin")) == ["Majic"]
+    assert card_names(client.get("/?query=lora")) == ["Majic"]
+    assert card_names(client.get("/?query=nothing")) == ["Other"]
+
+
 def test_search_ranks_exact_name_then_names_then_the_rest_each_by_downloads_across_pages(
     client, settings
 ) -> None:
