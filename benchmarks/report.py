@@ -39,12 +39,17 @@ def _verdict(value: float | None, target: float, *, higher_is_better: bool = Fal
     return f"missed by {abs(value - target) / target:.0%}"
 
 
+def _cpu_scores(machine: dict) -> str:
+    start, end = machine.get("cpu_score", "–"), machine.get("cpu_score_end")
+    return f"{start} at the start and {end} at the end" if end is not None else str(start)
+
+
 def markdown(report: dict) -> str:
     m = report["machine"]
     sizes = [str(s) for s in report["sizes"]]
     out = [
-        f"Measured {m['date']} on {m['cores']} cores ({m['cpu']}; CPU score {m.get('cpu_score', '–')}, millions "
-        "of simple Python operations per second on one core: it says how fast this machine was that day), "
+        f"Measured {m['date']} on {m['cores']} cores ({m['cpu']}; CPU score {_cpu_scores(m)}, millions of simple "
+        "Python operations per second on one core: it says how fast this machine was during the run), "
         f"{m['memory_gb']} GB, Python {m['python']}, Django "
         f"{m['django']}, PostgreSQL {m['postgresql']}; gunicorn (4 sync workers, production settings) on "
         f"loopback; {report['requests']} requests per scenario at concurrency 1. Server-side times come from "
