@@ -15,6 +15,8 @@ class AnyOf(In):
     lookup_name = "any_of"
 
     def as_postgresql(self, compiler, connection):
+        if not self.rhs_is_direct_value():  # a subquery stays `IN (SELECT ...)`
+            return super().as_sql(compiler, connection)
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        values = list(self.rhs)  # In.get_prep_lookup has prepared them and dropped None
+        values = [v for v in self.rhs if v is not None]  # prepared by get_prep_lookup; NULL never equals
         return f"{lhs} = ANY(%s)", (*lhs_params, values)

@@ -425,11 +425,8 @@ def _insert_rows(model_class: type, rows: list[dict[str, Any]], *, with_ids: boo
                 for name in json_names:
                     if values[name] is not None:
                         values[name] = json.dumps(values[name])
-                row_values = [values[name] for name in names]
-                copy.write_row(
-                    ([ids[i]] if with_ids else [])
-                    + [v if type(v) in _PLAIN_TYPES else _plain(v) for v in row_values]
-                )
+                plain = [v if type(v := values[name]) in _PLAIN_TYPES else _plain(v) for name in names]
+                copy.write_row(([ids[i]] if with_ids else []) + plain)
     return ids
 
 

@@ -14,10 +14,11 @@ pytestmark = pytest.mark.django_db
 
 
 def test_any_of_finds_the_rows_with_one_of_the_values() -> None:
-    a, b, _ = ModelFactory(civitai_id=11), ModelFactory(civitai_id=12), ModelFactory(civitai_id=13)
+    a, b, c = ModelFactory(civitai_id=11), ModelFactory(civitai_id=12), ModelFactory(civitai_id=13)
     found = Model.objects.filter(civitai_id__any_of={11, 12, 99, None}).order_by("civitai_id")
     assert list(found) == [a, b]
     assert not Model.objects.filter(civitai_id__any_of=[]).exists()
+    assert list(Model.objects.filter(pk__any_of=Model.objects.filter(civitai_id=13).values("pk"))) == [c]
 
 
 def test_any_of_compares_text_and_expressions() -> None:
