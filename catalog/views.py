@@ -80,7 +80,8 @@ def model_detail(request: HttpRequest, pk: int, slug: str = "") -> HttpResponse:
     model = selectors.model_detail(pk)
     if slug != model.slug:
         return redirect(model.get_absolute_url(), permanent=True)
-    return render(request, "catalog/model_detail.html", {"model": model})
+    tags, versions = selectors.model_parts([model.pk])[model.pk]
+    return render(request, "catalog/model_detail.html", {"model": model, "tags": tags, "versions": versions})
 
 
 def tag_detail(request: HttpRequest, name: str) -> HttpResponse:

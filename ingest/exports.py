@@ -15,7 +15,7 @@ from django.db.models import Prefetch
 
 from catalog.api.civitai import model_json
 from catalog.models import HASH_FORMATS, Model, SourceRecord
-from catalog.selectors import models_with_everything
+from catalog.selectors import FILE_ROW, IMAGE_ROW, VERSION_ROW, models_with_everything
 from ingest.parsers.export import EXPORT_VERSION
 from ingest.records import CreatorRecord, FileRecord, ImageRecord, ModelRecord, VersionRecord
 from ingest.services import COMMERCIAL_FLAGS, FILE_FIELDS, IMAGE_FIELDS, MODEL_FIELDS, VERSION_FIELDS
@@ -101,7 +101,7 @@ def model_extras(model: Model) -> dict[str, Any]:
 
 def export_line(model: Model) -> dict[str, Any]:
     return {
-        **model_json(model),
+        **civitai_json(model),
         "catalog": {
             "exportVersion": EXPORT_VERSION,
             "id": model.pk,
@@ -109,6 +109,23 @@ def export_line(model: Model) -> dict[str, Any]:
             "extras": model_extras(model),
         },
     }
+
+
+def civitai_json(model: Model) -> dict[str, Any]:
+    """The model in Civitai's shape, from the instances the export has already read."""
+    versions = [
+        {
+            **_row(version, VERSION_ROW),
+            "files": [_row(f, FILE_ROW) for f in version.files.all()],
+            "images": [_row(i, IMAGE_ROW) for i in version.images.all()],
+        }
+        for version in model.versions.all()
+    ]
+    return model_json(model, [t.name for t in model.tags.all()], versions)
+
+
+def _row(instance: Any, columns: tuple[str, ...]) -> dict[str, Any]:
+    return {column: getattr(instance, column) for column in columns}
 
 
 def _plain(value: Any) -> Any:

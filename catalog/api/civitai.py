@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -25,9 +25,9 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from catalog.filters import HEX, files_with_hash, search_models
-from catalog.models import Availability, Creator, Image, Model, ModelFile, ModelVersion, Tag
+from catalog.models import HASH_FORMATS, Availability, Creator, Model, ModelFile, ModelVersion, Tag
 from catalog.pagination import BadCursor, cursor_for, keyset_after, keyset_order
-from catalog.selectors import models_with_everything
+from catalog.selectors import model_parts, models_described, version_rows
 
 SORTS = {
     "Highest Rated": ("rating", "desc"),
@@ -92,96 +92,94 @@ def iso(value: datetime | None) -> str | None:
 # --- Shapes ----------------------------------------------------------------------------------------------
 
 
-def image_json(image: Image) -> dict[str, Any]:
+def image_json(image: dict[str, Any]) -> dict[str, Any]:
+    """An image row (selectors.IMAGE_ROW) as Civitai shows it."""
     meta: dict[str, Any] | None = None
+    seed = image["seed"]
     columns = {
-        "prompt": image.prompt,
-        "negativePrompt": image.negative_prompt,
-        "sampler": image.sampler,
-        "steps": image.steps,
-        "cfgScale": image.cfg_scale,
-        "seed": int(image.seed) if image.seed.lstrip("-").isdecimal() else None,
-        "Size": image.size,
-        "Model": image.model_name,
-        "Model hash": image.model_hash,
+        "prompt": image["prompt"],
+        "negativePrompt": image["negative_prompt"],
+        "sampler": image["sampler"],
+        "steps": image["steps"],
+        "cfgScale": image["cfg_scale"],
+        "seed": int(seed) if seed.lstrip("-").isdecimal() else None,
+        "Size": image["size"],
+        "Model": image["model_name"],
+        "Model hash": image["model_hash"],
     }
     present = {k: v for k, v in columns.items() if v not in ("", None)}
-    if present or image.meta:
-        meta = {**(image.meta or {}), **present}
+    if present or image["meta"]:
+        meta = {**(image["meta"] or {}), **present}
     return {
-        "id": image.civitai_id or -image.pk,
-        "url": image.url,
-        "nsfw": NSFW_WORDS.get(image.nsfw_level, "X"),
-        "nsfwLevel": image.nsfw_level,
-        "width": image.width,
-        "height": image.height,
-        "hash": image.blurhash or None,
-        "type": image.media_type or "image",
+        "id": image["civitai_id"] or -image["id"],
+        "url": image["url"],
+        "nsfw": NSFW_WORDS.get(image["nsfw_level"], "X"),
+        "nsfwLevel": image["nsfw_level"],
+        "width": image["width"],
+        "height": image["height"],
+        "hash": image["blurhash"] or None,
+        "type": image["media_type"] or "image",
         "meta": meta,
     }
 
 
-def file_json(file: ModelFile) -> dict[str, Any]:
-    data = {
-        "id": file.civitai_id or -file.pk,
-        "name": file.name,
-        "sizeKB": file.size_bytes / 1024 if file.size_bytes is not None else None,
-        "type": file.kind or "Model",
+def file_json(file: dict[str, Any]) -> dict[str, Any]:
+    """A file row (selectors.FILE_ROW) as Civitai shows it."""
+    size = file["size_bytes"]
+    return {
+        "id": file["civitai_id"] or -file["id"],
+        "name": file["name"],
+        "sizeKB": size / 1024 if size is not None else None,
+        "type": file["kind"] or "Model",
         "metadata": {
-            "fp": file.precision or None,
-            "size": file.size_type or None,
-            "format": file.format or None,
+            "fp": file["precision"] or None,
+            "size": file["size_type"] or None,
+            "format": file["format"] or None,
         },
-        "pickleScanResult": file.pickle_scan_result or "Pending",
-        "pickleScanMessage": file.pickle_scan_message or None,
-        "virusScanResult": file.virus_scan_result or "Pending",
-        "virusScanMessage": file.virus_scan_message or None,
-        "scannedAt": iso(file.scanned_at),
-        "hashes": file.hashes,
-        "downloadUrl": file.download_url or None,
-        "primary": file.is_primary,
+        "pickleScanResult": file["pickle_scan_result"] or "Pending",
+        "pickleScanMessage": file["pickle_scan_message"] or None,
+        "virusScanResult": file["virus_scan_result"] or "Pending",
+        "virusScanMessage": file["virus_scan_message"] or None,
+        "scannedAt": iso(file["scanned_at"]),
+        "hashes": {name: file[field] for field, (name, _) in HASH_FORMATS.items() if file[field]},
+        "downloadUrl": file["download_url"] or None,
+        "primary": file["is_primary"],
     }
-    return data
 
 
-def version_json(version: ModelVersion, model: Model, *, with_model: bool = False) -> dict[str, Any]:
-    data = {
-        "id": public_id(version.civitai_id, version.pk),
-        "modelId": public_id(model.civitai_id, model.pk),
-        "name": version.name,
-        "createdAt": iso(version.source_created_at),
-        "updatedAt": iso(version.source_updated_at),
-        "publishedAt": iso(version.published_at),
-        "trainedWords": list(version.trained_words or []),
-        "baseModel": version.base_model or "Other",
-        "baseModelType": version.base_model_type or None,
-        "earlyAccessTimeFrame": version.early_access_days or 0,
-        "description": version.description or None,
+def version_json(version: dict[str, Any], model_id: int) -> dict[str, Any]:
+    """A version row with its files and images (selectors.version_rows) as Civitai shows it; `model_id` is the
+    model's public id."""
+    return {
+        "id": public_id(version["civitai_id"], version["id"]),
+        "modelId": model_id,
+        "name": version["name"],
+        "createdAt": iso(version["source_created_at"]),
+        "updatedAt": iso(version["source_updated_at"]),
+        "publishedAt": iso(version["published_at"]),
+        "trainedWords": list(version["trained_words"] or []),
+        "baseModel": version["base_model"] or "Other",
+        "baseModelType": version["base_model_type"] or None,
+        "earlyAccessTimeFrame": version["early_access_days"] or 0,
+        "description": version["description"] or None,
         "stats": {
-            "downloadCount": version.download_count,
-            "ratingCount": version.rating_count,
-            "rating": version.rating,
-            "thumbsUpCount": version.thumbs_up_count,
-            "thumbsDownCount": version.thumbs_down_count,
+            "downloadCount": version["download_count"],
+            "ratingCount": version["rating_count"],
+            "rating": version["rating"],
+            "thumbsUpCount": version["thumbs_up_count"],
+            "thumbsDownCount": version["thumbs_down_count"],
         },
-        "files": [file_json(f) for f in version.files.all()],
-        "images": [image_json(i) for i in version.images.all()],
-        "downloadUrl": version.download_url or None,
+        "files": [file_json(f) for f in version["files"]],
+        "images": [image_json(i) for i in version["images"]],
+        "downloadUrl": version["download_url"] or None,
     }
-    if with_model:
-        data["model"] = {
-            "name": model.name,
-            "type": model.type,
-            "nsfw": model.nsfw,
-            "poi": model.poi,
-            "mode": MODES.get(model.availability),
-        }
-    return data
 
 
-def model_json(model: Model) -> dict[str, Any]:
+def model_json(model: Model, tags: list[str], versions: list[dict[str, Any]]) -> dict[str, Any]:
+    """A model with its tag names and version rows (selectors.model_parts) as Civitai shows it."""
+    model_id = public_id(model.civitai_id, model.pk)
     data: dict[str, Any] = {
-        "id": public_id(model.civitai_id, model.pk),
+        "id": model_id,
         "name": model.name,
         "description": model.description or None,
         "type": model.type,
@@ -202,13 +200,19 @@ def model_json(model: Model) -> dict[str, Any]:
             "rating": model.rating,
             "tippedAmountCount": model.tipped_amount_count,
         },
-        "tags": [t.name for t in model.tags.all()],
+        "tags": tags,
         "mode": MODES.get(model.availability),
-        "modelVersions": [version_json(v, model) for v in model.versions.all()],
+        "modelVersions": [version_json(v, model_id) for v in versions],
     }
     if model.creator is not None:
         data["creator"] = {"username": model.creator.username, "image": model.creator.image_url or None}
     return data
+
+
+def models_json(models: list[Model]) -> list[dict[str, Any]]:
+    """Models as Civitai shows them, their tags and versions read in four queries for all of them."""
+    parts = model_parts([m.pk for m in models])
+    return [model_json(m, *parts[m.pk]) for m in models]
 
 
 # --- Parameters ------------------------------------------------------------------------------------------
@@ -371,11 +375,11 @@ def models_list(request: Request) -> Response:
                     page_qs = keyset_after(ordered, ordering, params["cursor"])
                 except BadCursor:
                     raise BadRequest("cursor: not a cursor this API gave out") from None
-            rows = list(models_with_everything(page_qs)[: limit + 1])
+            rows = list(models_described(page_qs)[: limit + 1])
         else:
             page = _int(params, "page", 1, 1)
             total = qs.count()
-            rows = list(models_with_everything(ordered)[(page - 1) * limit : page * limit + 1])
+            rows = list(models_described(ordered)[(page - 1) * limit : page * limit + 1])
             total_pages = math.ceil(total / limit) if total else 0
             metadata.update(totalItems=total, currentPage=page, pageSize=limit, totalPages=total_pages)
             if page < total_pages:
@@ -390,7 +394,7 @@ def models_list(request: Request) -> Response:
         if "nextPage" not in metadata:
             query = {k: v for k, v in params.dict().items() if k != "page"}
             metadata["nextPage"] = _url(request, {**query, "cursor": cursor})
-    return Response({"items": [model_json(m) for m in rows], "metadata": metadata})
+    return Response({"items": models_json(rows), "metadata": metadata})
 
 
 def _url(request: Request, params: dict[str, Any]) -> str:
@@ -403,27 +407,37 @@ def _url(request: Request, params: dict[str, Any]) -> str:
 )
 def model_detail(request: Request, model_id: str) -> Response:
     model_id = int(model_id)
-    model = models_with_everything(Model.objects.visible().filter(lookup(model_id))).first()
+    model = models_described(Model.objects.visible().filter(lookup(model_id))).first()
     if model is None:
         return error(f"No model with id {model_id}", 404)
-    return Response(model_json(model))
+    return Response(models_json([model])[0])
 
 
-def _version_response(version: ModelVersion | None) -> Response:
-    if version is None:
+MODEL_OF_VERSION = (
+    "model__civitai_id",
+    "model__name",
+    "model__type",
+    "model__nsfw",
+    "model__poi",
+    "model__availability",
+)
+
+
+def _version_response(versions: QuerySet[ModelVersion]) -> Response:
+    """The first of these versions, with its model's essentials, as Civitai's version endpoints answer."""
+    rows = version_rows(versions.filter(model__hidden=False)[:1], *MODEL_OF_VERSION)
+    if not rows:
         return error("Model not found", 404)
-    return Response(version_json(version, version.model, with_model=True))
-
-
-def _versions() -> QuerySet[ModelVersion]:
-    return (
-        ModelVersion.objects.filter(model__hidden=False)
-        .select_related("model")
-        .prefetch_related(
-            Prefetch("files", queryset=ModelFile.objects.order_by("position", "id")),
-            Prefetch("images", queryset=Image.objects.order_by("position", "id")),
-        )
-    )
+    row = rows[0]
+    data = version_json(row, public_id(row["model__civitai_id"], row["model_id"]))
+    data["model"] = {
+        "name": row["model__name"],
+        "type": row["model__type"],
+        "nsfw": row["model__nsfw"],
+        "poi": row["model__poi"],
+        "mode": MODES.get(row["model__availability"]),
+    }
+    return Response(data)
 
 
 @civitai_view(
@@ -432,7 +446,7 @@ def _versions() -> QuerySet[ModelVersion]:
 )
 def version_detail(request: Request, version_id: str) -> Response:
     version_id = int(version_id)
-    return _version_response(_versions().filter(lookup(version_id)).first())
+    return _version_response(ModelVersion.objects.filter(lookup(version_id)))
 
 
 @civitai_view(
@@ -444,10 +458,9 @@ def version_by_hash(request: Request, hash: str) -> Response:
         return error("Model not found", 404)
     # Several files may share a hash: the oldest published version wins, as at Civitai.
     version_ids = ModelFile.objects.filter(files_with_hash(hash)).values("version_id")
-    version = (
-        _versions().filter(pk__in=version_ids).order_by(F("published_at").asc(nulls_last=True), "pk").first()
+    return _version_response(
+        ModelVersion.objects.filter(pk__in=version_ids).order_by(F("published_at").asc(nulls_last=True), "pk")
     )
-    return _version_response(version)
 
 
 def _paged_names(request: Request, qs: QuerySet, item) -> Response:

@@ -4,6 +4,7 @@ import html
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.core.files.storage import default_storage
 from django.template.defaultfilters import filesizeformat, floatformat
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
@@ -29,40 +30,48 @@ def _e(value) -> str:
     return "" if value is None else html.escape(str(value))
 
 
-def _image_figure(image, number: int, version_name: str) -> str:
-    full = _e(image.original.url if image.original else image.url)
+def _media_url(name: str) -> str:
+    """The URL of a file the catalog keeps (a FileField's value), as FieldFile.url gives it."""
+    return default_storage.url(name)
+
+
+def _image_figure(image: dict, number: int, version_name: str) -> str:
+    full = _e(_media_url(image["original"]) if image["original"] else image["url"])
     alt = _e(f"Sample image {number} of {version_name}")
-    if image.thumbnail:
-        size = f' width="{image.width:d}" height="{image.height:d}"' if image.width and image.height else ""
-        picture = f'<img src="{_e(image.thumbnail.url)}" alt="{alt}" loading="lazy"{size}>'
+    width, height = image["width"], image["height"]
+    if image["thumbnail"]:
+        size = f' width="{width:d}" height="{height:d}"' if width and height else ""
+        picture = f'<img src="{_e(_media_url(image["thumbnail"]))}" alt="{alt}" loading="lazy"{size}>'
     else:
         blur = (
-            f'<canvas class="blurhash" data-blurhash="{_e(image.blurhash)}" width="32" height="32"></canvas>'
-            if image.blurhash
+            f'<canvas class="blurhash" data-blurhash="{_e(image["blurhash"])}" width="32" height="32"></canvas>'
+            if image["blurhash"]
             else ""
         )
         picture = f'<span class="placeholder">{blur}<span>Image at the source ↗</span></span>'
-    prompt = image.prompt
+    prompt = image["prompt"]
     if len(prompt) > 120:  # as the truncatechars filter does; ASCII has no combining characters to count
         prompt = prompt[:119] + "…" if prompt.isascii() else Truncator(prompt).chars(120)
     caption = f"<figcaption>{_e(prompt)}</figcaption>" if prompt else ""
-    model = image.model_name + (f" ({image.model_hash})" if image.model_hash else "")
+    model = image["model_name"] + (f" ({image['model_hash']})" if image["model_hash"] else "")
     return (
-        f'<figure data-image class="{"nsfw" if image.nsfw_level >= 4 else ""}" data-full="{full}" '
-        f'data-source="{_e(image.url)}" data-alt="{alt}" data-prompt="{_e(image.prompt)}" '
-        f'data-negative="{_e(image.negative_prompt)}" data-sampler="{_e(image.sampler)}" data-steps="{_e(image.steps)}" '
-        f'data-cfg="{_e(image.cfg_scale)}" data-seed="{_e(image.seed)}" data-size="{_e(image.size)}" '
-        f'data-model="{_e(model)}"><a href="{full}" rel="noopener nofollow">{picture}</a>{caption}</figure>'
+        f'<figure data-image class="{"nsfw" if image["nsfw_level"] >= 4 else ""}" data-full="{full}" '
+        f'data-source="{_e(image["url"])}" data-alt="{alt}" data-prompt="{_e(image["prompt"])}" '
+        f'data-negative="{_e(image["negative_prompt"])}" data-sampler="{_e(image["sampler"])}" '
+        f'data-steps="{_e(image["steps"])}" data-cfg="{_e(image["cfg_scale"])}" data-seed="{_e(image["seed"])}" '
+        f'data-size="{_e(image["size"])}" data-model="{_e(model)}"><a href="{full}" rel="noopener nofollow">'
+        f"{picture}</a>{caption}</figure>"
     )
 
 
 @register.simple_tag
-def sample_images(version) -> str:
-    """A version's image grid: each figure carries its generation data for the viewer (static/js)."""
-    images = version.images.all()
+def sample_images(version: dict) -> str:
+    """A version's image grid (a row of selectors.version_rows): each figure carries its generation data for the
+    viewer (static/js)."""
+    images = version["images"]
     if not images:
         return ""
-    name = version.name
+    name = version["name"]
     figures = "\n".join(_image_figure(image, n, name) for n, image in enumerate(images, 1))
     return mark_safe(f'<div class="images">{figures}</div>')
 
@@ -73,46 +82,49 @@ def _copy_button(value: str, label: str) -> str:
     )
 
 
-def _file_row(file) -> str:
-    name = _e(file.name)
-    sha256 = (
-        f'<code title="{_e(file.hash_sha256)}">{_e(file.hash_sha256[:12])}…</code> '
-        + _copy_button(file.hash_sha256, f"Copy SHA256 of {file.name}")
-        if file.hash_sha256
+def _file_row(file: dict) -> str:
+    name = _e(file["name"])
+    sha256, autov2 = file["hash_sha256"], file["hash_autov2"]
+    sha256_cell = (
+        f'<code title="{_e(sha256)}">{_e(sha256[:12])}…</code> '
+        + _copy_button(sha256, f"Copy SHA256 of {file['name']}")
+        if sha256
         else "—"
     )
-    autov2 = (
-        f"<code>{_e(file.hash_autov2)}</code> "
-        + _copy_button(file.hash_autov2, f"Copy AutoV2 of {file.name}")
-        if file.hash_autov2
+    autov2_cell = (
+        f"<code>{_e(autov2)}</code> " + _copy_button(autov2, f"Copy AutoV2 of {file['name']}")
+        if autov2
         else "—"
     )
     scans = " ".join(
         f'<span class="scan scan-{_e(result.lower())}">{label}: {_e(result)}</span>'
-        for label, result in (("Pickle", file.pickle_scan_result), ("Virus", file.virus_scan_result))
+        for label, result in (("Pickle", file["pickle_scan_result"]), ("Virus", file["virus_scan_result"]))
         if result
     )
-    size_type = f" {_e(file.size_type)}" if file.size_type else ""
+    size_type = f" {_e(file['size_type'])}" if file["size_type"] else ""
     download = (
-        f'<a class="button" href="{_e(file.download_url)}" rel="noopener nofollow">Download</a>'
-        if file.download_url
+        f'<a class="button" href="{_e(file["download_url"])}" rel="noopener nofollow">Download</a>'
+        if file["download_url"]
         else ""
     )
     primary, badge = (
-        (' class="primary"', ' <span class="badge">primary</span>') if file.is_primary else ("", "")
+        (' class="primary"', ' <span class="badge">primary</span>') if file["is_primary"] else ("", "")
     )
+    size = file["size_bytes"]
     return (
         f'<tr{primary}><th scope="row">{name}{badge}</th>'
-        f"<td>{_e(file.kind or '—')}</td><td>{_e(file.format or '—')}</td><td>{_e(file.precision)}{size_type}</td>"
-        f"<td>{_e(filesizeformat(file.size_bytes)) if file.size_bytes is not None else '—'}</td>"
-        f'<td class="hash">{sha256}</td><td class="hash">{autov2}</td><td class="scans">{scans}</td><td>{download}</td></tr>'
+        f"<td>{_e(file['kind'] or '—')}</td><td>{_e(file['format'] or '—')}</td>"
+        f"<td>{_e(file['precision'])}{size_type}</td>"
+        f"<td>{_e(filesizeformat(size)) if size is not None else '—'}</td>"
+        f'<td class="hash">{sha256_cell}</td><td class="hash">{autov2_cell}</td><td class="scans">{scans}</td>'
+        f"<td>{download}</td></tr>"
     )
 
 
 @register.simple_tag
-def file_rows(version) -> str:
-    """The rows of a version's download table."""
-    return mark_safe("\n".join(_file_row(file) for file in version.files.all()))
+def file_rows(version: dict) -> str:
+    """The rows of a version's download table (a row of selectors.version_rows)."""
+    return mark_safe("\n".join(_file_row(file) for file in version["files"]))
 
 
 @register.simple_tag
