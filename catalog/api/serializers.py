@@ -88,6 +88,39 @@ class ModelBriefSerializer(serializers.ModelSerializer):
             "image_count", "availability", "featured", "published_at", "last_version_at", "url",
         ]  # fmt: skip
 
+    def to_representation(self, model: Model) -> dict:
+        """What DRF's field-by-field serializing gives (a test holds them equal), written out: it took most of the
+        time of a 100-model list."""
+        date = self.fields["published_at"].to_representation
+        return {
+            "id": model.pk,
+            "name": model.name,
+            "slug": model.slug,
+            "type": model.type,
+            "creator": model.creator.username if model.creator_id else None,
+            "civitai_id": model.civitai_id,
+            "hf_repo_id": model.hf_repo_id,
+            "nsfw": model.nsfw,
+            "nsfw_level": model.nsfw_level,
+            "poi": model.poi,
+            "allow_no_credit": model.allow_no_credit,
+            "allow_derivatives": model.allow_derivatives,
+            "allow_different_license": model.allow_different_license,
+            "allow_commercial_use": model.allow_commercial_use,
+            "download_count": model.download_count,
+            "favorite_count": model.favorite_count,
+            "thumbs_up_count": model.thumbs_up_count,
+            "comment_count": model.comment_count,
+            "rating_count": model.rating_count,
+            "rating": model.rating,
+            "image_count": model.image_count,
+            "availability": model.availability,
+            "featured": model.featured,
+            "published_at": date(model.published_at) if model.published_at else None,
+            "last_version_at": date(model.last_version_at) if model.last_version_at else None,
+            "url": model.get_absolute_url(),
+        }
+
 
 class ModelSerializer(ModelBriefSerializer):
     """A model with its versions, their files and images, its tags and creator."""
@@ -96,6 +129,8 @@ class ModelSerializer(ModelBriefSerializer):
     tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
     versions = VersionSerializer(many=True, read_only=True)
     source_url = serializers.CharField(read_only=True)
+
+    to_representation = serializers.ModelSerializer.to_representation
 
     class Meta(ModelBriefSerializer.Meta):
         fields = [

@@ -1,0 +1,61 @@
+"""The PostgreSQL backend (catalog/backends/postgresql): timestamps read with psycopg's C loader give what
+Django's own loader gives."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.db.backends.postgresql.psycopg_any import register_tzloader
+from django.test import override_settings
+
+from catalog.backends.postgresql.base import FAST_TIMESTAMPTZ, TIMESTAMPTZ_OID
+from catalog.models import Model
+from tests.factories import ModelFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+TIMESTAMPS = [
+    "2023-03-01 12:34:56.789012+00",
+    "2023-03-01 14:34:56+02",  # another offset: the same instant in UTC
+    "1999-12-31 23:59:59.999999+00",
+    "0001-01-01 00:00:00+00",
+    "9999-12-31 23:59:59.999999+00",
+    "2024-02-29 00:00:00.5-11:30",
+]
+
+
+def _read(cursor) -> list[datetime.datetime]:
+    cursor.execute(
+        "SELECT v::timestamptz FROM unnest(%s::text[]) WITH ORDINALITY AS t(v, n) ORDER BY n", [TIMESTAMPS]
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def test_timestamps_are_read_by_the_c_loader_as_django_reads_them() -> None:
+    assert "psycopg_binary" in FAST_TIMESTAMPTZ.__module__  # the C speedups are installed (psycopg[binary])
+    with connection.cursor() as cursor:
+        assert cursor.cursor.adapters.get_loader(TIMESTAMPTZ_OID, 0) is FAST_TIMESTAMPTZ
+        fast = _read(cursor)
+    with connection.cursor() as cursor:
+        register_tzloader(connection.timezone, cursor.cursor)  # Django's own loader, as it registers it
+        assert cursor.cursor.adapters.get_loader(TIMESTAMPTZ_OID, 0) is not FAST_TIMESTAMPTZ
+        django = _read(cursor)
+    assert fast == django
+    assert [d.tzinfo for d in fast] == [datetime.UTC] * len(TIMESTAMPS)
+    assert fast[1] == datetime.datetime(2023, 3, 1, 12, 34, 56, tzinfo=datetime.UTC)
+    assert fast[5] == datetime.datetime(2024, 2, 29, 11, 30, 0, 500000, tzinfo=datetime.UTC)
+
+
+def test_models_round_trip_their_timestamps() -> None:
+    published = datetime.datetime(2023, 5, 6, 7, 8, 9, 123456, tzinfo=datetime.UTC)
+    model = ModelFactory(published_at=published)
+    assert Model.objects.get(pk=model.pk).published_at == published
+    assert Model.objects.filter(published_at=published).values_list("published_at", flat=True).get() == published
+
+
+@override_settings(USE_TZ=False)
+def test_without_time_zones_django_keeps_its_own_loader() -> None:
+    with connection.cursor() as cursor:
+        assert cursor.cursor.adapters.get_loader(TIMESTAMPTZ_OID, 0) is not FAST_TIMESTAMPTZ
