@@ -52,7 +52,9 @@ def test_models_round_trip_their_timestamps() -> None:
     published = datetime.datetime(2023, 5, 6, 7, 8, 9, 123456, tzinfo=datetime.UTC)
     model = ModelFactory(published_at=published)
     assert Model.objects.get(pk=model.pk).published_at == published
-    assert Model.objects.filter(published_at=published).values_list("published_at", flat=True).get() == published
+    assert (
+        Model.objects.filter(published_at=published).values_list("published_at", flat=True).get() == published
+    )
 
 
 @override_settings(USE_TZ=False)
