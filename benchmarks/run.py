@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import http.client
 import json
 import os
 import platform
@@ -261,6 +262,8 @@ class Gunicorn:
     """gunicorn with the production settings on loopback, its access log giving each request's time (µs) and
     whether it was answered from the answer cache (catalog/answer_cache.py), which `answer_cache` turns on or off."""
 
+    static_collected = False
+
     def __init__(self, workers: int = 4, *, answer_cache: bool = False) -> None:
         self.port = free_port()
         self.workers = workers
@@ -273,9 +276,15 @@ class Gunicorn:
             API_ANON_RATE="100000000/minute",
             ANSWER_CACHE="true" if answer_cache else "false",
         )
-        subprocess.run(
-            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-        )
+        if not Gunicorn.static_collected:
+            # Once: collecting again while another server's workers scan the folder makes them fail to boot.
+            subprocess.run(
+                [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+                cwd=ROOT,
+                env=env,
+                check=True,
+            )
+            Gunicorn.static_collected = True
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{self.port}", "--workers",
              str(workers), "--access-logfile", str(self.access_log), "--access-logformat", "%(D)s %(s)s %({x-answer-cache}o)s %(U)s",
@@ -283,14 +292,20 @@ class Gunicorn:
             cwd=ROOT, env=env, stdout=(WORK / "gunicorn.log").open("ab"), stderr=subprocess.STDOUT,
         )  # fmt: skip
         deadline = time.time() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    break
-            except OSError:
-                if time.time() > deadline or self.process.poll() is not None:
-                    raise SystemExit(f"gunicorn did not start: see {WORK / 'gunicorn.log'}") from None
-                time.sleep(0.2)
+        while not self._answers():  # an answer, not only the socket: its workers may fail to boot after it
+            if time.time() > deadline or self.process.poll() is not None:
+                raise SystemExit(f"gunicorn did not start: see {WORK / 'gunicorn.log'}")
+            time.sleep(0.2)
+
+    def _answers(self) -> bool:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        try:
+            connection.request("GET", "/favicon.ico")
+            return connection.getresponse().status < 500
+        except OSError:
+            return False
+        finally:
+            connection.close()
 
     @property
     def base(self) -> str:

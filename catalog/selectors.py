@@ -47,8 +47,7 @@ def models_described(qs: QuerySet[Model]) -> QuerySet[Model]:
 
 
 def models_shown(qs: QuerySet[Model]) -> QuerySet[Model]:
-    """As models_with_everything, without the columns no page or API answer shows: a Civitai-shaped page of 20
-    models is ~450 rows, and every column read costs on each of them."""
+    """As models_with_everything, without the columns no page or API answer shows (the API's detail answer)."""
     return _with_everything(
         models_described(qs),
         ModelVersion.objects.defer(*BOOKKEEPING),
@@ -124,7 +123,7 @@ def model_parts(model_ids: list[int]) -> dict[int, tuple[list[str], list[dict]]]
 
 
 def model_detail_queryset() -> QuerySet[Model]:
-    """Visible models with everything a card or a detail answer shows."""
+    """Visible models with everything the API's detail answer shows."""
     return models_shown(Model.objects.visible())
 
 
