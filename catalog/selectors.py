@@ -13,15 +13,30 @@ from django.shortcuts import get_object_or_404
 from catalog.models import HASH_FORMATS, Image, IngestRun, Model, ModelFile, ModelVersion, SourceRecord
 
 
-def model_cards(qs: QuerySet[Model]) -> QuerySet[Model]:
-    """What a card in the list shows of each model: creator, newest version's base model, its cover image."""
-    covers = Image.objects.filter(position=0).only(
-        "id", "version_id", "thumbnail", "blurhash", "url", "nsfw_level", "width", "height"
-    )
-    first_versions = ModelVersion.objects.filter(position=0).only("id", "model_id", "base_model")
-    return models_brief(qs).prefetch_related(
-        Prefetch("versions", queryset=first_versions.prefetch_related(Prefetch("images", queryset=covers)))
-    )
+def model_cards(models: list[Model]) -> list[Model]:
+    """Gives each model what its card in a list shows besides its own columns: `card_version`, its newest version
+    as a row ({"base_model": ...}, None without versions), with that version's first image as a row in "cover"
+    (None without images). Two queries for the whole list, without model instances and the ORM's prefetching,
+    which took half of a list page's time."""
+    if not models:
+        return models
+    by_model: dict[int, dict] = {}
+    newest = ModelVersion.objects.filter(position=0, model__id__any_of=[m.pk for m in models]).order_by("-id")
+    for version in newest.values("id", "model_id", "base_model"):
+        version["cover"] = None
+        by_model.setdefault(version["model_id"], version)
+    by_id = {version["id"]: version for version in by_model.values()}
+    if by_id:
+        for image in (
+            Image.objects.filter(position=0, version__id__any_of=list(by_id))
+            .order_by("id")
+            .values("version_id", "thumbnail", "blurhash")
+        ):
+            if by_id[image["version_id"]]["cover"] is None:
+                by_id[image["version_id"]]["cover"] = image
+    for model in models:
+        model.card_version = by_model.get(model.pk)
+    return models
 
 
 def models_brief(qs: QuerySet[Model]) -> QuerySet[Model]:

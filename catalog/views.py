@@ -36,7 +36,7 @@ def _list_page(request: HttpRequest, *, heading: str, **fixed: str) -> HttpRespo
             status=400,
         )
     try:
-        page = filterset.page(selectors.model_cards(filterset.qs), request.GET.get("cursor"), PAGE_SIZE)
+        page = filterset.page(selectors.models_brief(filterset.qs), request.GET.get("cursor"), PAGE_SIZE)
     except BadCursor:
         return render(
             request,
@@ -51,8 +51,9 @@ def _list_page(request: HttpRequest, *, heading: str, **fixed: str) -> HttpRespo
     featured = []
     if page.is_first and not fixed and not request.GET.get("query"):
         featured = list(
-            selectors.model_cards(filterset.qs.filter(featured=True)).order_by("-download_count")[:6]
+            selectors.models_brief(filterset.qs.filter(featured=True)).order_by("-download_count")[:6]
         )
+    selectors.model_cards(page.rows + featured)
     response = render(
         request,
         "catalog/model_list.html",

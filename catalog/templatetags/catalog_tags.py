@@ -129,22 +129,21 @@ def file_rows(version: dict) -> str:
 
 @register.simple_tag
 def model_card(model) -> str:
-    """A model as a card in a list: cover, name, type and base model, creator, counts. (The list shows dozens.)"""
-    versions = model.versions.all()
-    version = versions[0] if versions else None
-    images = version.images.all() if version else ()
-    cover = images[0] if images else None
+    """A model as a card in a list (with its card_version: selectors.model_cards): cover, name, type and base
+    model, creator, counts. (The list shows dozens.)"""
+    version = model.card_version
+    cover = version["cover"] if version else None
     url = _e(model.get_absolute_url())
     nsfw = model.nsfw
-    if cover is not None and cover.thumbnail:
-        picture = f'<img src="{_e(cover.thumbnail.url)}" alt="" loading="lazy">'
+    if cover is not None and cover["thumbnail"]:
+        picture = f'<img src="{_e(_media_url(cover["thumbnail"]))}" alt="" loading="lazy">'
     else:
         picture = f'<span class="placeholder">{_e(model.type[:1])}</span>'
-        if cover is not None and cover.blurhash:
-            picture += f'<canvas class="blurhash" data-blurhash="{_e(cover.blurhash)}" width="32" height="32"></canvas>'
+        if cover is not None and cover["blurhash"]:
+            picture += f'<canvas class="blurhash" data-blurhash="{_e(cover["blurhash"])}" width="32" height="32"></canvas>'
     badges = f'<span class="badge">{_e(model.type)}</span>'
-    if version is not None and version.base_model:
-        badges += f' <span class="badge badge-base">{_e(version.base_model)}</span>'
+    if version is not None and version["base_model"]:
+        badges += f' <span class="badge badge-base">{_e(version["base_model"])}</span>'
     if model.availability != "active":
         badges += f' <span class="badge badge-warn">{_e(model.get_availability_display())}</span>'
     creator = (
