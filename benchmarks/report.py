@@ -20,6 +20,7 @@ PAGE_TARGETS = {  # scenario -> p95 target in ms (server side, concurrency 1)
     "model card, 20+ versions": 30,
     "API list (limit 100)": 20,
     "API search": 20,
+    "API search, rare word": 20,
     "API detail": 20,
     "Civitai API search": 20,
     "hash lookup": 5,

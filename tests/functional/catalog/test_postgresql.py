@@ -1,5 +1,5 @@
-"""The PostgreSQL backend (catalog/backends/postgresql): timestamps read with psycopg's C loader give what
-Django's own loader gives."""
+"""What the catalog sets up in PostgreSQL for speed: its backend (catalog/backends/postgresql), whose timestamps
+read with psycopg's C loader are what Django's own loader gives, and the planner's statistics of search."""
 
 from __future__ import annotations
 
@@ -61,3 +61,13 @@ def test_models_round_trip_their_timestamps() -> None:
 def test_without_time_zones_django_keeps_its_own_loader() -> None:
     with connection.cursor() as cursor:
         assert cursor.cursor.adapters.get_loader(TIMESTAMPTZ_OID, 0) is not FAST_TIMESTAMPTZ
+
+
+def test_search_vector_keeps_statistics_of_ten_thousand_words() -> None:
+    """Migration 0006: rare words are then guessed rare, and searched through the full-text index."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attstattarget FROM pg_attribute WHERE attrelid = 'catalog_model'::regclass "
+            "AND attname = 'search_vector'"
+        )
+        assert cursor.fetchone()[0] == 1000
