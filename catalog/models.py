@@ -10,6 +10,8 @@ case-insensitive lookup upper-cases its input and uses the plain B-tree index on
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -80,6 +82,12 @@ HASH_FORMATS = {
     "hash_blake3": ("BLAKE3", r"^[0-9A-F]{64}$"),
 }
 HASH_FIELD_BY_NAME = {name.lower(): field for field, (name, _) in HASH_FORMATS.items()}
+
+
+def civitai_hashes(values: Mapping[str, str | None]) -> dict[str, str]:
+    """A file's hashes keyed by Civitai's names, present ones only, from its hash columns (a row or an instance's
+    values)."""
+    return {name: values[field] for field, (name, _) in HASH_FORMATS.items() if values[field]}
 
 
 class TimestampedModel(models.Model):
@@ -354,9 +362,7 @@ class ModelFile(TimestampedModel):
     @property
     def hashes(self) -> dict[str, str]:
         """The file's hashes keyed by Civitai's names, present ones only."""
-        return {
-            name: getattr(self, field) for field, (name, _) in HASH_FORMATS.items() if getattr(self, field)
-        }
+        return civitai_hashes({field: getattr(self, field) for field in HASH_FORMATS})
 
 
 class MirrorStatus(models.TextChoices):

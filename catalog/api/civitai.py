@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from catalog.filters import HEX, files_with_hash, search_models
-from catalog.models import HASH_FORMATS, Availability, Creator, Model, ModelFile, ModelVersion, Tag
+from catalog.models import Availability, Creator, Model, ModelFile, ModelVersion, Tag, civitai_hashes
 from catalog.pagination import BadCursor, cursor_for, keyset_after, keyset_order
 from catalog.selectors import model_parts, models_described, version_rows
 
@@ -141,7 +141,7 @@ def file_json(file: dict[str, Any]) -> dict[str, Any]:
         "virusScanResult": file["virus_scan_result"] or "Pending",
         "virusScanMessage": file["virus_scan_message"] or None,
         "scannedAt": iso(file["scanned_at"]),
-        "hashes": {name: file[field] for field, (name, _) in HASH_FORMATS.items() if file[field]},
+        "hashes": civitai_hashes(file),
         "downloadUrl": file["download_url"] or None,
         "primary": file["is_primary"],
     }
