@@ -21,18 +21,26 @@ class AnonWindowThrottle(AnonRateThrottle):
         self.now = self.timer()
         window = int(self.now // self.duration)
         self.window_ends = (window + 1) * self.duration
-        key = f"{self.key}:{window}"
-        try:
-            count = self.cache.incr(key)
-        except ValueError:  # the window's first request
-            if self.cache.add(key, 1, self.duration + 1):
-                count = 1
-            else:
-                try:
-                    count = self.cache.incr(key)
-                except ValueError:  # the cache does not answer: reads go on, unthrottled
-                    return True
+        count = _count(self.cache, f"{self.key}:{window}", self.duration + 1)
+        if count is None:  # the cache does not answer: reads go on, unthrottled
+            return True
         return count <= self.num_requests or self.throttle_failure()
 
     def wait(self) -> float:
         return max(0.0, self.window_ends - self.now)
+
+
+def _count(cache, key: str, timeout: int) -> int | None:
+    """One more request in the window counted under `key`: Redis counts in one round trip
+    (catalog.cache.ResilientRedisCache.incr_window), other caches with incr, or add for the window's first."""
+    if hasattr(cache, "incr_window"):
+        return cache.incr_window(key, timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window's first request
+        if cache.add(key, 1, timeout):
+            return 1
+        try:
+            return cache.incr(key)
+        except ValueError:
+            return None
