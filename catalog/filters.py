@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 
 import django_filters
@@ -9,16 +10,10 @@ from django import forms
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import (
-    BigIntegerField,
-    Case,
     Exists,
-    ExpressionWrapper,
-    F,
     OuterRef,
     Q,
     QuerySet,
-    Value,
-    When,
 )
 from django.db.models.functions import Lower
 from drf_spectacular.types import OpenApiTypes
@@ -113,7 +108,8 @@ def _full_text(value: str) -> Q:
 
 
 def search_models(qs: QuerySet[Model], value: str) -> QuerySet[Model]:
-    """Models matching a search, annotated with `relevance` (the tiers above, each by downloads).
+    """Models matching a search. search_page gives them in relevance order (the tiers above, each by downloads),
+    each with its `relevance`.
 
     PostgreSQL: full text over name, creator, tags, trigger words, file names and description (a stored tsvector,
     GIN-indexed), and a substring of the name (a trigram index). Ranking reads only the name and the download
@@ -122,28 +118,30 @@ def search_models(qs: QuerySet[Model], value: str) -> QuerySet[Model]:
     tier they outranked real matches by popularity, and finding them cost a scan of every similar name.
     """
     value = value.strip()[:200]
-    lowered = value.lower()
     qs = qs.alias(name_lower=Lower("name"))
-    tier = Case(
-        When(name_lower=lowered, then=Value(2 * TIER)),
-        When(name_lower__contains=lowered, then=Value(TIER)),
-        default=Value(0),
-        output_field=BigIntegerField(),
-    )
-    qs = qs.annotate(relevance=ExpressionWrapper(tier + F("download_count"), output_field=BigIntegerField()))
-    condition = _full_text(value) | Q(name_lower__contains=lowered)
+    return qs.filter(_text_or_hash(value) | Q(name_lower__contains=value.lower()))
+
+
+def _text_or_hash(value: str) -> Q | Exists:
+    """A search's words in the model's text, or (for hexadecimal) a file with that hash."""
+    condition = _full_text(value)
     if HEX.match(value):
         condition |= Exists(
             ModelFile.objects.filter(files_with_hash(value), version__model_id=OuterRef("pk"))
         )
-    return qs.filter(condition)
+    return condition
 
 
 def search_page(qs: QuerySet[Model], value: str, cursor: str | None, size: int) -> Page:
     """A page of search results in relevance order (search_models' tiers, each by downloads), read tier by tier:
     each tier walks the downloads index until the page is full, so a word in a fifth of the catalog costs what a
-    rare one does. `qs` is search_models' queryset (with whatever the caller selects and prefetches); the
-    cursor is the one keyset_page gives for ("-relevance", "-id"). Raises BadCursor for a foreign cursor."""
+    rare one does. `qs` is the models the other filters leave, before the search (with whatever the caller
+    selects); each row gets its `relevance` as search_models gives it. The cursor is the one keyset_page gives
+    for ("-relevance", "-id"). Raises BadCursor for a foreign cursor.
+
+    A name tier is asked only its own condition: a name that is or holds the search matches it, so the full-text
+    condition would add nothing to those two queries but its planning (about a millisecond each on PostgreSQL,
+    which estimates the words' frequency from search_vector's statistics)."""
     value = value.strip()[:200]
     lowered = value.lower()
     after: tuple[int, int, int] | None = None
@@ -152,12 +150,13 @@ def search_page(qs: QuerySet[Model], value: str, cursor: str | None, size: int) 
         if not isinstance(relevance, int) or not 0 <= relevance < TIERS * TIER:
             raise BadCursor(cursor)
         after = (*divmod(relevance, TIER), pk)
+    named = qs.alias(name_lower=Lower("name"))
     tiers = [
-        (2, qs.filter(name_lower=lowered)),
-        (1, qs.filter(name_lower__contains=lowered).exclude(name_lower=lowered)),
-        (0, qs.exclude(name_lower__contains=lowered)),
+        (2, named.filter(name_lower=lowered)),
+        (1, named.filter(name_lower__contains=lowered).exclude(name_lower=lowered)),
+        (0, named.filter(_text_or_hash(value)).exclude(name_lower__contains=lowered)),
     ]
-    ids: list[int] = []
+    found: list[tuple[int, int]] = []  # (tier, pk)
     for tier, branch in tiers:  # a query per tier on every first page, so its query count does not vary
         if after and tier > after[0]:
             continue
@@ -166,10 +165,16 @@ def search_page(qs: QuerySet[Model], value: str, cursor: str | None, size: int) 
             ids_qs = keyset_after(ids_qs, BY_DOWNLOADS, cursor_encode(after[1], after[2]))
         # A full page from every tier: with a small LIMIT PostgreSQL walks the downloads index even for a rare
         # word, and then reads most of the table to find it.
-        ids += list(ids_qs.values_list("pk", flat=True)[: size + 1])
-    rows_by_pk = {row.pk: row for row in qs.filter(pk__in=ids[:size])}
-    rows = [rows_by_pk[pk] for pk in ids[:size] if pk in rows_by_pk]
-    more = len(ids) > size
+        found += [(tier, pk) for pk in ids_qs.values_list("pk", flat=True)[: size + 1]]
+    wanted = found[:size]
+    rows_by_pk = {row.pk: row for row in qs.filter(pk__in=[pk for _, pk in wanted])}
+    rows = []
+    for tier, pk in wanted:
+        row = rows_by_pk.get(pk)
+        if row is not None:
+            row.relevance = tier * TIER + row.download_count
+            rows.append(row)
+    more = len(found) > size
     return Page(rows=rows, next_cursor=cursor_for(rows[-1], ("-relevance", "-id")) if more and rows else None,
                 is_first=not cursor)  # fmt: skip
 
@@ -229,6 +234,32 @@ class ModelFilterSet(django_filters.FilterSet):
         model = Model
         fields: list[str] = []
 
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        # django-filter deep-copies every filter for each FilterSet: with the form (below) that took 2 of the
+        # 3.4 ms of making and validating one here. A filter holds its FilterSet (parent) and model, and a method
+        # filter a FilterMethod bound to itself; the rest is set when the class is made and never changed. So:
+        # shallow copies, with the method bound anew to the copy.
+        self.base_filters = {}  # this instance's own, empty: django-filter's __init__ has nothing to copy
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        del self.base_filters
+        for name, base in type(self).base_filters.items():
+            filter_ = copy.copy(base)
+            filter_.__dict__.pop("_field", None)
+            if base.method is not None:
+                filter_.method = base.method
+            filter_.model, filter_.parent = self.queryset.model, self
+            self.filters[name] = filter_
+
+    _form_class: type[forms.Form] | None = None
+
+    def get_form_class(self) -> type[forms.Form]:
+        """The form of these filters, made once per process: django-filter makes a new form class for every
+        FilterSet, and these filters never change."""
+        cls = type(self)
+        if cls.__dict__.get("_form_class") is None:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
+
     def filter_query(self, qs: QuerySet[Model], name: str, value: str) -> QuerySet[Model]:
         return search_models(qs, value) if value.strip() else qs
 
@@ -279,16 +310,29 @@ class ModelFilterSet(django_filters.FilterSet):
 
     @property
     def qs(self) -> QuerySet[Model]:
-        return super().qs.order_by(*self.ordering())
+        """The models the parameters ask for, in the sort asked for. A search without a sort is ordered by
+        downloads here: its relevance order is search_page's, which `page` gives."""
+        ordering = self.ordering()
+        return super().qs.order_by(*(BY_DOWNLOADS if ordering == ("-relevance", "-id") else ordering))
+
+    def filter_queryset(self, queryset: QuerySet[Model]) -> QuerySet[Model]:
+        """Every filter, the search last: what the others leave is kept as `unsearched`, which search_page
+        reads its tiers from."""
+        data = self.form.cleaned_data
+        for name, value in data.items():
+            if name != "query":
+                queryset = self.filters[name].filter(queryset, value)
+        self.unsearched = queryset
+        return self.filters["query"].filter(queryset, data.get("query"))
 
     def search_value(self) -> str:
         data = self.form.cleaned_data if self.is_bound and self.form.is_valid() else {}
         return (data.get("query") or "").strip()
 
-    def page(self, qs: QuerySet[Model], cursor: str | None, size: int) -> Page:
-        """A page of `qs` (this FilterSet's queryset, with what the caller selects) in this FilterSet's order.
-        Raises BadCursor for a cursor not given out here."""
+    def page(self, cursor: str | None, size: int) -> Page:
+        """A page of this FilterSet's models in its order. Raises BadCursor for a cursor not given out here."""
         ordering = self.ordering()
+        qs = self.qs
         if ordering == ("-relevance", "-id") and self.search_value():
-            return search_page(qs, self.search_value(), cursor, size)
+            return search_page(self.unsearched, self.search_value(), cursor, size)
         return keyset_page(qs, ordering, cursor, size)

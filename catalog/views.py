@@ -27,7 +27,7 @@ def _list_page(request: HttpRequest, *, heading: str, **fixed: str) -> HttpRespo
     view = nsfw_view(request)
     if view == "hide" and "nsfw" not in params:
         params["nsfw"] = "false"  # NSFW models are hidden unless the viewer chose to see them
-    filterset = ModelFilterSet(params, queryset=Model.objects.visible())
+    filterset = ModelFilterSet(params, queryset=selectors.models_brief(Model.objects.visible()))
     if not filterset.is_valid():
         return render(
             request,
@@ -36,7 +36,7 @@ def _list_page(request: HttpRequest, *, heading: str, **fixed: str) -> HttpRespo
             status=400,
         )
     try:
-        page = filterset.page(selectors.models_brief(filterset.qs), request.GET.get("cursor"), PAGE_SIZE)
+        page = filterset.page(request.GET.get("cursor"), PAGE_SIZE)
     except BadCursor:
         return render(
             request,
@@ -50,9 +50,7 @@ def _list_page(request: HttpRequest, *, heading: str, **fixed: str) -> HttpRespo
     facets, current = selectors.model_facets(filterset.qs, key=facet_key)
     featured = []
     if page.is_first and not fixed and not request.GET.get("query"):
-        featured = list(
-            selectors.models_brief(filterset.qs.filter(featured=True)).order_by("-download_count")[:6]
-        )
+        featured = list(filterset.qs.filter(featured=True).order_by("-download_count")[:6])
     selectors.model_cards(page.rows + featured)
     response = render(
         request,

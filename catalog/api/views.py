@@ -95,7 +95,7 @@ class ModelCursor(Cursor):
         self.page_size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()
         try:
-            page = filterset.page(queryset, request.query_params.get(self.cursor_query_param), self.page_size)
+            page = filterset.page(request.query_params.get(self.cursor_query_param), self.page_size)
         except BadCursor:
             raise ValidationError({"cursor": ["Not a cursor this API gave out."]}) from None
         self.search_next = page.next_cursor

@@ -1,0 +1,40 @@
+"""The model list's FilterSet copies its filters cheaply (catalog/filters.py): each FilterSet still has filters
+of its own, bound to it, and the class's filters are left as they were."""
+
+from __future__ import annotations
+
+import pytest
+from django.http import QueryDict
+
+from catalog.filters import ModelFilterSet
+from catalog.models import Model
+from tests.factories import ModelFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_each_filterset_has_its_own_filters_bound_to_it() -> None:
+    ink = ModelFactory(name="Inkwash", type="LORA", download_count=5)
+    ink.tags.add(TagFactory(name="ink"))
+    ModelFactory(name="Photon", type="Checkpoint", download_count=9)
+    first = ModelFilterSet(QueryDict("query=inkwash&tag=ink"), queryset=Model.objects.all())
+    second = ModelFilterSet(QueryDict("type=Checkpoint"), queryset=Model.objects.all())
+    assert first.is_valid() and second.is_valid()
+    # Made one after the other, evaluated the other way round: each reads its own parameters.
+    assert [m.name for m in second.qs] == ["Photon"]
+    assert [m.name for m in first.qs] == ["Inkwash"]
+    for filterset in (first, second):
+        for name, filter_ in filterset.filters.items():
+            assert filter_.parent is filterset, name
+            assert filter_ is not ModelFilterSet.base_filters[name]
+            if filter_.method is not None:
+                assert filter_.filter.f is filter_, name  # the method filter calls its own FilterSet
+    assert all(not hasattr(f, "parent") for f in ModelFilterSet.base_filters.values())
+    assert first.form is not second.form and type(first.form) is type(second.form)
+
+
+def test_a_bad_parameter_is_still_an_error_naming_it() -> None:
+    filterset = ModelFilterSet(QueryDict("nsfw=perhaps&sort=sideways"), queryset=Model.objects.all())
+    assert not filterset.is_valid()
+    assert set(filterset.errors) == {"nsfw", "sort"}
+    assert "perhaps" in filterset.errors["nsfw"][0]
