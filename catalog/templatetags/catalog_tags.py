@@ -1,11 +1,14 @@
 """Template filters of the catalog's pages."""
 
+import functools
 import html
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.files.storage import default_storage
-from django.template.defaultfilters import filesizeformat, floatformat
+from django.template.defaultfilters import date, filesizeformat, floatformat
+from django.urls import get_script_prefix, reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
@@ -125,6 +128,82 @@ def _file_row(file: dict) -> str:
 def file_rows(version: dict) -> str:
     """The rows of a version's download table (a row of selectors.version_rows)."""
     return mark_safe("\n".join(_file_row(file) for file in version["files"]))
+
+
+@functools.lru_cache(maxsize=512)
+def _base_model_url(script_prefix: str, name: str) -> str:
+    return reverse("catalog:base_model", args=[name])
+
+
+def _day(value) -> str:
+    """A timestamp as the date filter writes it with "Y-m-d", in the current time zone."""
+    return date(timezone.localtime(value) if timezone.is_aware(value) else value, "Y-m-d")
+
+
+_DOWNLOADS_HEAD = (
+    '<thead><tr><th scope="col">File</th><th scope="col">Kind</th><th scope="col">Format</th>'
+    '<th scope="col">Precision</th><th scope="col">Size</th><th scope="col">SHA256</th><th scope="col">AutoV2</th>'
+    '<th scope="col">Scans</th><th scope="col"><span class="visually-hidden">Download</span></th></tr></thead>'
+)
+
+
+@register.simple_tag
+def version_section(version: dict) -> str:
+    """A version on its model's card (a row of selectors.version_rows): name, base model, dates and counts,
+    trigger words with copy buttons, the download table and the image grid. A model with 20+ versions spent
+    most of its card's time in the template language's loop over them."""
+    pk, name = version["id"], version["name"]
+    meta = ""
+    if version["base_model"]:
+        url = _base_model_url(get_script_prefix(), version["base_model"])
+        meta = f'<a class="badge badge-base" href="{_e(url)}">{_e(version["base_model"])}</a>'
+    meta += "\n      " + (f"Published {_e(_day(version['published_at']))}" if version["published_at"] else "")
+    meta += "\n      " + (
+        f"· updated {_e(_day(version['source_updated_at']))}" if version["source_updated_at"] else ""
+    )
+    meta += f"\n      · {_e(intcomma(version['download_count']))} downloads\n      "
+    if version["rating_count"]:
+        meta += f"· rated {_e(floatformat(version['rating'], 2))} by {_e(intcomma(version['rating_count']))}"
+    meta += "\n      "
+    if version["early_access_days"]:
+        meta += f"· early access {_e(version['early_access_days'])} days"
+    trained = ""
+    if version["trained_words"]:
+        chips = "".join(
+            f'<span class="chip"><code>{_e(word)}</code> <button type="button" class="copy" data-copy="{_e(word)}" '
+            f'aria-label="Copy trigger word {_e(word)}">Copy</button></span> '
+            for word in version["trained_words"]
+        )
+        trained = f'<p class="trained">Trigger words:\n      {chips}</p>'
+    downloads = ""
+    if version["files"]:
+        downloads = (
+            f'\n    <div class="table-wrap">\n    <table class="downloads">\n      <caption class="visually-hidden">'
+            f"Files of {_e(name)}</caption>\n      {_DOWNLOADS_HEAD}\n      <tbody>{file_rows(version)}</tbody>\n"
+            "    </table>\n    </div>"
+        )
+    return mark_safe(
+        f'\n  <section class="version" id="version-{pk}" aria-labelledby="version-{pk}-name">\n'
+        f'    <h2 id="version-{pk}-name">{_e(name or "(unnamed version)")}</h2>\n'
+        f'    <p class="meta">{meta}</p>\n    {trained}\n    {downloads}\n    {sample_images(version)}\n'
+        "  </section>\n  "
+    )
+
+
+@register.simple_tag
+def facet_options(
+    name: str, counts: list[tuple[str, int]], selected: list[str], kind: str = "checkbox"
+) -> str:
+    """A facet's options: an input per value, checked when the list is filtered by it, with its count. (A list
+    page shows some sixty.)"""
+    chosen = set(selected)
+    return mark_safe(
+        "".join(
+            f'<label><input type="{kind}" name="{name}" value="{_e(value)}"{" checked" if value in chosen else ""}'
+            f' data-autosubmit-check> {_e(value)} <span class="n">{_e(intcomma(n))}</span></label>'
+            for value, n in counts
+        )
+    )
 
 
 @register.simple_tag
