@@ -61,16 +61,6 @@ def models_described(qs: QuerySet[Model]) -> QuerySet[Model]:
     return qs.select_related("creator").defer(*NOT_SHOWN)
 
 
-def models_shown(qs: QuerySet[Model]) -> QuerySet[Model]:
-    """As models_with_everything, without the columns no page or API answer shows (the API's detail answer)."""
-    return _with_everything(
-        models_described(qs),
-        ModelVersion.objects.defer(*BOOKKEEPING),
-        ModelFile.objects.defer(*BOOKKEEPING),
-        Image.objects.defer(*BOOKKEEPING, "mirror_error", "mirror_attempts", "mirrored_at"),
-    )
-
-
 def _with_everything(
     qs: QuerySet[Model], versions: QuerySet[ModelVersion], files: QuerySet[ModelFile], images: QuerySet[Image]
 ) -> QuerySet[Model]:
@@ -93,9 +83,9 @@ FILE_ROW = (
     "virus_scan_message", "scanned_at", *HASH_FORMATS,
 )  # fmt: skip
 IMAGE_ROW = (
-    "id", "version_id", "civitai_id", "url", "media_type", "width", "height", "nsfw_level", "blurhash", "prompt",
-    "negative_prompt", "sampler", "steps", "cfg_scale", "seed", "size", "model_name", "model_hash", "meta",
-    "original", "thumbnail",
+    "id", "version_id", "civitai_id", "url", "media_type", "width", "height", "nsfw_level", "blurhash", "position",
+    "prompt", "negative_prompt", "sampler", "steps", "cfg_scale", "seed", "size", "model_name", "model_hash", "meta",
+    "original", "thumbnail", "mirror_status",
 )  # fmt: skip
 
 
@@ -121,8 +111,9 @@ def version_rows(versions: QuerySet[ModelVersion], *extra: str) -> list[dict]:
     return rows
 
 
-def model_parts(model_ids: list[int]) -> dict[int, tuple[list[str], list[dict]]]:
-    """Each model's tag names (by name) and its versions as version_rows (newest first), in four queries."""
+def model_parts(model_ids: list[int], *version_extra: str) -> dict[int, tuple[list[str], list[dict]]]:
+    """Each model's tag names (by name) and its versions as version_rows (newest first; with the columns
+    `version_extra` besides), in four queries."""
     parts: dict[int, tuple[list[str], list[dict]]] = {pk: ([], []) for pk in model_ids}
     if not parts:
         return parts
@@ -132,14 +123,9 @@ def model_parts(model_ids: list[int]) -> dict[int, tuple[list[str], list[dict]]]
     versions = ModelVersion.objects.filter(model__id__any_of=model_ids).order_by(
         "model_id", "position", "-id"
     )
-    for version in version_rows(versions):
+    for version in version_rows(versions, *version_extra):
         parts[version["model_id"]][1].append(version)
     return parts
-
-
-def model_detail_queryset() -> QuerySet[Model]:
-    """Visible models with everything the API's detail answer shows."""
-    return models_shown(Model.objects.visible())
 
 
 def model_detail(pk: int) -> Model:

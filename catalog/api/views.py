@@ -22,7 +22,7 @@ from catalog.filters import HEX as HASH
 from catalog.filters import ModelFilterSet, files_with_hash
 from catalog.models import Creator, Image, IngestRun, Model, ModelFile, ModelVersion, Tag
 from catalog.pagination import BadCursor
-from catalog.selectors import files_by_hashes, model_detail_queryset, models_brief
+from catalog.selectors import FILE_ROW, files_by_hashes, model_parts, models_brief, models_described
 
 
 class ReadPermission(permissions.BasePermission):
@@ -144,8 +144,14 @@ class ModelViewSet(StrictParamsMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet[Model]:
         if self.action == "retrieve":
-            return model_detail_queryset()
+            return models_described(Model.objects.visible())
         return models_brief(Model.objects.visible())
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        """A model with everything (ModelSerializer's answer, written out from rows: serializers.model_data)."""
+        model = self.get_object()
+        tags, versions = model_parts([model.pk], *s.VERSION_EXTRA)[model.pk]
+        return Response(s.model_data(model, tags, versions, request))
 
     def get_serializer_class(self):
         return s.ModelSerializer if self.action == "retrieve" else s.ModelBriefSerializer
@@ -207,10 +213,11 @@ class FileViewSet(StrictParamsMixin, viewsets.ReadOnlyModelViewSet):
             raise ValidationError(
                 {"hash": ["8 to 64 hexadecimal digits (SHA256, AutoV1/2/3, CRC32 or BLAKE3)."]}
             )
-        files = list(self.get_queryset().filter(files_with_hash(hash)).order_by("pk")[:100])
-        if not files:
+        files = ModelFile.objects.filter(files_with_hash(hash), version__model__hidden=False).order_by("pk")
+        rows = list(files.values(*FILE_ROW, "version__model_id")[:100])
+        if not rows:
             return Response({"detail": f"No file has the hash {hash}."}, status=status.HTTP_404_NOT_FOUND)
-        return Response(s.FileSerializer(files, many=True, context={"request": request}).data)
+        return Response([s.file_data(row, row["version__model_id"]) for row in rows])
 
     @extend_schema(
         request=s.HashLookupSerializer,
