@@ -217,7 +217,8 @@ class FileViewSet(StrictParamsMixin, viewsets.ReadOnlyModelViewSet):
         rows = list(files.values(*FILE_ROW, "version__model_id")[:100])
         if not rows:
             return Response({"detail": f"No file has the hash {hash}."}, status=status.HTTP_404_NOT_FOUND)
-        return Response([s.file_data(row, row["version__model_id"]) for row in rows])
+        utc = s.in_utc()
+        return Response([s.file_data(row, row["version__model_id"], utc) for row in rows])
 
     @extend_schema(
         request=s.HashLookupSerializer,

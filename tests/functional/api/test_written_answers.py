@@ -87,3 +87,27 @@ def test_hash_lookups_answer_what_drf_gives(models) -> None:
     missing = api.get("/api/files/by-hash/0123456789/")
     assert missing.status_code == 404
     assert missing.json() == {"detail": "No file has the hash 0123456789."}
+
+
+def test_answers_in_another_time_zone_are_what_drf_gives(models, settings) -> None:
+    from catalog.api.serializers import ModelBriefSerializer
+
+    settings.TIME_ZONE = (
+        "Asia/Kolkata"  # answers' timestamps are written in the current time zone, as DRF does
+    )
+    request = APIRequestFactory().get("/", HTTP_HOST="testserver")
+    api = APIClient()
+    model = next(m for m in models_with_everything(Model.objects.order_by("pk")) if m.published_at)
+    detail = api.get(f"/api/models/{model.pk}/")
+    assert detail.content == drf_json(ModelSerializer(model, context={"request": request}).data)
+    assert detail.json()["published_at"].endswith("+05:30")
+    listed = api.get("/api/models/?sort=oldest&limit=100").json()["results"]
+    everything = list(Model.objects.select_related("creator").filter(pk__in=[m["id"] for m in listed]))
+    drf = {m.pk: serializers_drf(ModelBriefSerializer(), m) for m in everything}
+    assert listed and all(item == drf[item["id"]] for item in listed)
+
+
+def serializers_drf(serializer, model: Model) -> dict:
+    from rest_framework import serializers
+
+    return json.loads(drf_json(serializers.ModelSerializer.to_representation(serializer, model)))
