@@ -8,7 +8,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/catalog
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint check-postgres worker bench bench-quick bench-smoke fuzz clean
+.PHONY: install run test lint check-postgres worker bench bench-quick bench-smoke bench-instructions fuzz clean
 
 install: $(VENV)/.installed
 
@@ -65,6 +65,11 @@ bench-quick: install
 # N=1,000 and a few requests: CI runs it so that the benchmark keeps working.
 bench-smoke: install
 	$(BIN)/python -m benchmarks.run --smoke
+
+# Instructions per request, counted by valgrind on the catalog the last bench left (the machine's speed does not
+# move them): make bench-instructions ARGS='--root ../older-checkout "list page"'
+bench-instructions: install
+	$(BIN)/python -m benchmarks.instructions $(ARGS)
 
 clean:
 	rm -rf $(VENV) data/staticfiles .pytest_cache

@@ -71,6 +71,18 @@ def server_env(**extra: str) -> dict[str, str]:
     }
 
 
+def production_env(*, answer_cache: bool) -> dict[str, str]:
+    """The environment the catalog is served with here: the production settings on loopback."""
+    return server_env(
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY="benchmark-only-" + "x" * 50,
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_SSL_REDIRECT="false",
+        API_ANON_RATE="100000000/minute",
+        ANSWER_CACHE="true" if answer_cache else "false",
+    )
+
+
 # --- the database ---------------------------------------------------------------------------------------
 
 
@@ -255,14 +267,7 @@ class Gunicorn:
         self.port = free_port()
         self.workers = workers
         self.access_log = WORK / f"access-{self.port}.log"
-        env = server_env(
-            DJANGO_SETTINGS_MODULE="config.settings.production",
-            SECRET_KEY="benchmark-only-" + "x" * 50,
-            ALLOWED_HOSTS="127.0.0.1,localhost",
-            SECURE_SSL_REDIRECT="false",
-            API_ANON_RATE="100000000/minute",
-            ANSWER_CACHE="true" if answer_cache else "false",
-        )
+        env = production_env(answer_cache=answer_cache)
         if not Gunicorn.static_collected:
             # Once: collecting again while another server's workers scan the folder makes them fail to boot.
             subprocess.run(

@@ -136,7 +136,7 @@ def search_page(qs: QuerySet[Model], value: str, cursor: str | None, size: int) 
     """A page of search results in relevance order (search_models' tiers, each by downloads), read tier by tier:
     each tier walks the downloads index until the page is full, so a word in a fifth of the catalog costs what a
     rare one does. `qs` is the models the other filters leave, before the search (with whatever the caller
-    selects); each row gets its `relevance` as search_models gives it. The cursor is the one keyset_page gives
+    selects); each row gets its `relevance` (its tier times TIER, plus its downloads). The cursor is the one keyset_page gives
     for ("-relevance", "-id"). Raises BadCursor for a foreign cursor.
 
     A name tier is asked only its own condition: a name that is or holds the search matches it, so the full-text
