@@ -136,8 +136,8 @@ def search_page(qs: QuerySet[Model], value: str, cursor: str | None, size: int) 
     """A page of search results in relevance order (search_models' tiers, each by downloads), read tier by tier:
     each tier walks the downloads index until the page is full, so a word in a fifth of the catalog costs what a
     rare one does. `qs` is the models the other filters leave, before the search (with whatever the caller
-    selects); each row gets its `relevance` (its tier times TIER, plus its downloads). The cursor is the one keyset_page gives
-    for ("-relevance", "-id"). Raises BadCursor for a foreign cursor.
+    selects); each row gets its `relevance` (its tier times TIER, plus its downloads). The cursor is the one
+    keyset_page gives for ("-relevance", "-id"). Raises BadCursor for a foreign cursor.
 
     A name tier is asked only its own condition: a name that is or holds the search matches it, so the full-text
     condition would add nothing to those two queries but its planning (about a millisecond each on PostgreSQL,
@@ -316,14 +316,19 @@ class ModelFilterSet(django_filters.FilterSet):
         return super().qs.order_by(*(BY_DOWNLOADS if ordering == ("-relevance", "-id") else ordering))
 
     def filter_queryset(self, queryset: QuerySet[Model]) -> QuerySet[Model]:
-        """Every filter, the search last: what the others leave is kept as `unsearched`, which search_page
-        reads its tiers from."""
+        """Every filter, the search last: what the others leave is kept (`unsearched`)."""
         data = self.form.cleaned_data
         for name, value in data.items():
             if name != "query":
                 queryset = self.filters[name].filter(queryset, value)
-        self.unsearched = queryset
+        self._unsearched = queryset
         return self.filters["query"].filter(queryset, data.get("query"))
+
+    @property
+    def unsearched(self) -> QuerySet[Model]:
+        """The models every filter but the search leaves (search_page reads its tiers from them)."""
+        _ = self.qs  # django-filter runs filter_queryset once and keeps its answer; that keeps this one
+        return self._unsearched
 
     def search_value(self) -> str:
         data = self.form.cleaned_data if self.is_bound and self.form.is_valid() else {}
@@ -332,7 +337,6 @@ class ModelFilterSet(django_filters.FilterSet):
     def page(self, cursor: str | None, size: int) -> Page:
         """A page of this FilterSet's models in its order. Raises BadCursor for a cursor not given out here."""
         ordering = self.ordering()
-        qs = self.qs
         if ordering == ("-relevance", "-id") and self.search_value():
             return search_page(self.unsearched, self.search_value(), cursor, size)
-        return keyset_page(qs, ordering, cursor, size)
+        return keyset_page(self.qs, ordering, cursor, size)

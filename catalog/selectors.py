@@ -47,28 +47,20 @@ def models_brief(qs: QuerySet[Model]) -> QuerySet[Model]:
 def models_with_everything(qs: QuerySet[Model]) -> QuerySet[Model]:
     """Models with their versions (newest first), their files and images, tags and creator, every column, in a
     fixed number of queries."""
-    return _with_everything(qs, ModelVersion.objects, ModelFile.objects, Image.objects)
+    versions = ModelVersion.objects.order_by("position", "-id").prefetch_related(
+        Prefetch("files", queryset=ModelFile.objects.order_by("position", "id")),
+        Prefetch("images", queryset=Image.objects.order_by("position", "id")),
+    )
+    return qs.select_related("creator").prefetch_related("tags", Prefetch("versions", queryset=versions))
 
 
-# What pages and the API never show: the text only search and curation read, and rows' bookkeeping. A file's
-# version needs no join: the prefetch hands each file the version it was fetched for.
+# What pages and the API never show: the text only search and curation read.
 NOT_SHOWN = ("search_text", "search_vector", "admin_notes")
-BOOKKEEPING = ("created_at", "updated_at")
 
 
 def models_described(qs: QuerySet[Model]) -> QuerySet[Model]:
     """Models with their creator and description, without the columns no answer shows."""
     return qs.select_related("creator").defer(*NOT_SHOWN)
-
-
-def _with_everything(
-    qs: QuerySet[Model], versions: QuerySet[ModelVersion], files: QuerySet[ModelFile], images: QuerySet[Image]
-) -> QuerySet[Model]:
-    versions = versions.order_by("position", "-id").prefetch_related(
-        Prefetch("files", queryset=files.order_by("position", "id")),
-        Prefetch("images", queryset=images.order_by("position", "id")),
-    )
-    return qs.select_related("creator").prefetch_related("tags", Prefetch("versions", queryset=versions))
 
 
 # The columns of a version, a file and an image that answers show, as plain rows (version_rows).

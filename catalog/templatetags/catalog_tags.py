@@ -132,6 +132,7 @@ def file_rows(version: dict) -> str:
 
 @functools.lru_cache(maxsize=512)
 def _base_model_url(script_prefix: str, name: str) -> str:
+    """A base model's page, reversed once per name (and script prefix, which reverse() reads itself)."""
     return reverse("catalog:base_model", args=[name])
 
 
