@@ -182,8 +182,8 @@ class Model(TimestampedModel):
     """One model: a Civitai model or a HuggingFace repo, with its versions."""
 
     name = models.CharField(max_length=255)
-    slug = models.SlugField(max_length=255, allow_unicode=True, blank=True)
-    type = models.CharField(max_length=64, default=ModelType.OTHER, db_index=True)
+    slug = models.SlugField(max_length=255, allow_unicode=True, blank=True, db_index=False)  # never looked up
+    type = models.CharField(max_length=64, default=ModelType.OTHER)
     description = models.TextField(blank=True, help_text="Sanitized HTML.")
     creator = models.ForeignKey(
         Creator, null=True, blank=True, on_delete=models.SET_NULL, related_name="models"
@@ -220,9 +220,7 @@ class Model(TimestampedModel):
     tipped_amount_count = models.BigIntegerField(default=0)
     image_count = models.PositiveIntegerField(default=0, help_text="Sample images over all versions.")
 
-    availability = models.CharField(
-        max_length=16, choices=Availability.choices, default=Availability.ACTIVE, db_index=True
-    )
+    availability = models.CharField(max_length=16, choices=Availability.choices, default=Availability.ACTIVE)
     source_availability = models.CharField(
         max_length=32, blank=True, help_text="The source's own word (Public, EarlyAccess, ...)."
     )
@@ -257,6 +255,10 @@ class Model(TimestampedModel):
             # NULLS LAST in an index, and PostgreSQL needs it there to serve the sort.
             models.Index(fields=["name", "id"], name="model_name_idx"),
             models.Index(Lower("name"), name="model_name_ci_idx"),
+            # Equality only: declared here, not with db_index, so PostgreSQL is not also given a LIKE-prefix
+            # (varchar_pattern_ops) copy of each, which nothing asks and every insert pays for.
+            models.Index(fields=["type"], name="model_type_idx"),
+            models.Index(fields=["availability"], name="model_availability_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(name=""), name="model_name_not_empty"),
@@ -301,12 +303,13 @@ class Model(TimestampedModel):
 class ModelVersion(TimestampedModel):
     """One version of a model: a base model, trigger words, files and sample images."""
 
-    model = models.ForeignKey(Model, on_delete=models.CASCADE, related_name="versions")
+    # Indexed by version_model_position_idx, which starts with it.
+    model = models.ForeignKey(Model, on_delete=models.CASCADE, related_name="versions", db_index=False)
     civitai_id = models.BigIntegerField(null=True, blank=True, unique=True)
     hf_sha = models.CharField(max_length=40, blank=True, help_text="HuggingFace commit of this revision.")
     name = models.CharField(max_length=255, blank=True)
     description = models.TextField(blank=True, help_text="Sanitized HTML.")
-    base_model = models.CharField(max_length=64, blank=True, db_index=True)
+    base_model = models.CharField(max_length=64, blank=True)
     base_model_type = models.CharField(max_length=32, blank=True)
     trained_words = models.JSONField(default=list, blank=True, help_text="Trigger words.")
     status = models.CharField(max_length=32, blank=True)
@@ -328,7 +331,10 @@ class ModelVersion(TimestampedModel):
 
     class Meta:
         ordering = ["model_id", "position", "-id"]
-        indexes = [models.Index(fields=["model", "position"], name="version_model_position_idx")]
+        indexes = [
+            models.Index(fields=["model", "position"], name="version_model_position_idx"),
+            models.Index(fields=["base_model"], name="version_base_model_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["model", "hf_sha"], condition=~Q(hf_sha=""), name="version_unique_model_hf_sha"
@@ -370,12 +376,12 @@ class ModelFile(TimestampedModel):
     virus_scan_message = models.TextField(blank=True)
     scanned_at = models.DateTimeField(null=True, blank=True)
 
-    hash_sha256 = models.CharField("SHA256", max_length=64, null=True, blank=True, db_index=True)
-    hash_autov1 = models.CharField("AutoV1", max_length=8, null=True, blank=True, db_index=True)
-    hash_autov2 = models.CharField("AutoV2", max_length=10, null=True, blank=True, db_index=True)
-    hash_autov3 = models.CharField("AutoV3", max_length=64, null=True, blank=True, db_index=True)
-    hash_crc32 = models.CharField("CRC32", max_length=8, null=True, blank=True, db_index=True)
-    hash_blake3 = models.CharField("BLAKE3", max_length=64, null=True, blank=True, db_index=True)
+    hash_sha256 = models.CharField("SHA256", max_length=64, null=True, blank=True)
+    hash_autov1 = models.CharField("AutoV1", max_length=8, null=True, blank=True)
+    hash_autov2 = models.CharField("AutoV2", max_length=10, null=True, blank=True)
+    hash_autov3 = models.CharField("AutoV3", max_length=64, null=True, blank=True)
+    hash_crc32 = models.CharField("CRC32", max_length=8, null=True, blank=True)
+    hash_blake3 = models.CharField("BLAKE3", max_length=64, null=True, blank=True)
 
     class Meta:
         ordering = ["version_id", "position", "id"]
@@ -385,6 +391,8 @@ class ModelFile(TimestampedModel):
                 condition=Q(size_bytes__isnull=True) | Q(size_bytes__gte=0), name="file_size_not_negative"
             ),
         ]
+        # Hash lookups are exact matches on upper-case values: one btree each, no LIKE-prefix copy.
+        indexes = [models.Index(fields=[field], name=f"file_{field}_idx") for field in HASH_FORMATS]
 
     def __str__(self) -> str:
         return self.name
@@ -406,7 +414,8 @@ class MirrorStatus(models.TextChoices):
 class Image(TimestampedModel):
     """A sample image of a version, with its generation metadata and, once mirrored, a local copy."""
 
-    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="images")
+    # Indexed by image_version_position_idx, which starts with it.
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="images", db_index=False)
     civitai_id = models.BigIntegerField(null=True, blank=True, unique=True)
     url = models.URLField(max_length=2048, help_text="The image at its source.")
     media_type = models.CharField(max_length=16, default="image")
@@ -432,7 +441,7 @@ class Image(TimestampedModel):
     original = models.FileField(upload_to="images/original/", max_length=512, blank=True)
     thumbnail = models.FileField(upload_to="images/thumbnail/", max_length=512, blank=True)
     mirror_status = models.CharField(
-        max_length=16, choices=MirrorStatus.choices, default=MirrorStatus.PENDING, db_index=True
+        max_length=16, choices=MirrorStatus.choices, default=MirrorStatus.PENDING
     )
     mirror_error = models.TextField(blank=True)
     mirror_attempts = models.PositiveIntegerField(default=0)
@@ -440,7 +449,10 @@ class Image(TimestampedModel):
 
     class Meta:
         ordering = ["version_id", "position", "id"]
-        indexes = [models.Index(fields=["version", "position"], name="image_version_position_idx")]
+        indexes = [
+            models.Index(fields=["version", "position"], name="image_version_position_idx"),
+            models.Index(fields=["mirror_status"], name="image_mirror_status_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.url
@@ -461,7 +473,6 @@ class SourceRecord(models.Model):
     payload_hash = models.CharField(
         max_length=64,
         blank=True,
-        db_index=True,
         help_text="SHA-256 of what was read (the raw item and the parsers' code, or the parsed record): an item "
         "with a hash some source keeps is unchanged and is not parsed again.",
     )
@@ -475,6 +486,7 @@ class SourceRecord(models.Model):
                 fields=["provider", "external_id"], name="source_unique_provider_external_id"
             ),
         ]
+        indexes = [models.Index(fields=["payload_hash"], name="source_payload_hash_idx")]
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.external_id}"
