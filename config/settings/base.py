@@ -213,6 +213,11 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # The API takes JSON bodies only, of API_MAX_BODY_BYTES at most (uploads go through the admin).
     "DEFAULT_PARSER_CLASSES": ["catalog.api.parsers.BoundedJSONParser"],
+    # DRF's JSON, written by orjson (catalog/api/renderers.py); the browsable API as DRF has it.
+    "DEFAULT_RENDERER_CLASSES": [
+        "catalog.api.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["catalog.api.throttling.AnonWindowThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": env("API_ANON_RATE", default="120/minute")},
