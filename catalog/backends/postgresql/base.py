@@ -1,4 +1,5 @@
-"""Django's PostgreSQL backend, reading timestamps with psycopg's C loader.
+"""Django's PostgreSQL backend, reading timestamps with psycopg's C loader, and telling a dead connection from a
+live one without a round trip.
 
 Django registers its own `timestamptz` loader on every connection so that it can set the datetimes' tzinfo, and
 derives it from psycopg's pure-Python loader: the C one cannot be subclassed (Django ticket #36960, psycopg issue
@@ -8,16 +9,23 @@ creators, six timestamps each, took 5.8 ms instead of 1.5 ms.
 Where the connection's time zone is UTC (Django sets it, with USE_TZ and no per-database TIME_ZONE), psycopg's C
 loader gives exactly what Django's gives: aware datetimes in `datetime.timezone.utc`. Each cursor gets it; any
 other time zone keeps Django's loader.
+
+CONN_HEALTH_CHECKS makes Django check a kept connection before the first query of each request, and its check is
+a `SELECT 1`: a round trip on every request, as much as a hash lookup's own query. A connection the server has
+ended (a restart, pg_terminate_backend, an idle timeout) has said so on its socket, a FATAL message and the end of
+the stream, and a live idle one has nothing to read: so is_usable looks at the socket instead, reads what is
+there, and asks libpq whether the connection survived it.
 """
 
 from __future__ import annotations
 
 import datetime
+import select
 
 import psycopg
 from django.db.backends.postgresql import base
 from psycopg.postgres import types
-from psycopg.pq import Format
+from psycopg.pq import ConnStatus, Format, TransactionStatus
 
 TIMESTAMPTZ_OID = types["timestamptz"].oid
 # psycopg's own loader: the C one when psycopg's C speedups are installed (psycopg[binary] or [c]).
@@ -30,3 +38,24 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self.timezone is datetime.UTC and self.connection.info.parameter_status("TimeZone") == "UTC":
             cursor.adapters.register_loader(TIMESTAMPTZ_OID, FAST_TIMESTAMPTZ)
         return cursor
+
+    def is_usable(self):
+        connection = self.connection
+        if connection is None or connection.closed:
+            return False
+        pgconn = connection.pgconn
+        try:
+            # Something to read that no query asked for: most likely a goodbye (a FATAL message, then the end of
+            # the stream, which libpq only meets on a second read). A live connection runs dry at once.
+            for _ in range(4):
+                if not select.select([pgconn.socket], [], [], 0)[0]:
+                    break
+                pgconn.consume_input()
+            else:
+                return False
+        except (OSError, ValueError, psycopg.Error):
+            return False
+        return pgconn.status == ConnStatus.OK and pgconn.transaction_status in (
+            TransactionStatus.IDLE,
+            TransactionStatus.INTRANS,
+        )
