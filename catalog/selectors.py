@@ -10,7 +10,20 @@ from django.db import connection
 from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 
+from catalog.compiled import IdsQuery
 from catalog.models import HASH_FORMATS, Image, IngestRun, Model, ModelFile, ModelVersion, SourceRecord
+
+# The queries of a list's cards (model_cards): each model's newest versions, and those versions' first images.
+_NEWEST_VERSIONS = IdsQuery(
+    lambda ids: ModelVersion.objects.filter(position=0, model__id__any_of=ids)
+    .order_by("-id")
+    .values("id", "model_id", "base_model")
+)
+_COVERS = IdsQuery(
+    lambda ids: Image.objects.filter(position=0, version__id__any_of=ids)
+    .order_by("id")
+    .values("version_id", "thumbnail", "blurhash")
+)
 
 
 def model_cards(models: list[Model]) -> list[Model]:
@@ -21,19 +34,13 @@ def model_cards(models: list[Model]) -> list[Model]:
     if not models:
         return models
     by_model: dict[int, dict] = {}
-    newest = ModelVersion.objects.filter(position=0, model__id__any_of=[m.pk for m in models]).order_by("-id")
-    for version in newest.values("id", "model_id", "base_model"):
+    for version in _NEWEST_VERSIONS([m.pk for m in models]):
         version["cover"] = None
         by_model.setdefault(version["model_id"], version)
     by_id = {version["id"]: version for version in by_model.values()}
-    if by_id:
-        for image in (
-            Image.objects.filter(position=0, version__id__any_of=list(by_id))
-            .order_by("id")
-            .values("version_id", "thumbnail", "blurhash")
-        ):
-            if by_id[image["version_id"]]["cover"] is None:
-                by_id[image["version_id"]]["cover"] = image
+    for image in _COVERS(list(by_id)):
+        if by_id[image["version_id"]]["cover"] is None:
+            by_id[image["version_id"]]["cover"] = image
     for model in models:
         model.card_version = by_model.get(model.pk)
     return models
@@ -85,21 +92,19 @@ def version_rows(versions: QuerySet[ModelVersion], *extra: str) -> list[dict]:
     """Versions as plain rows (column: value), in the queryset's order, each with its "files" and "images" (by
     position) as rows too, in three queries. For answers that show hundreds of rows (a Civitai-shaped page of 20
     models holds ~450): model instances and the ORM's prefetching cost twice the time of the whole answer."""
-    rows = list(versions.values(*VERSION_ROW, *extra))
+    return _with_files_and_images(list(versions.values(*VERSION_ROW, *extra)))
+
+
+def _with_files_and_images(rows: list[dict]) -> list[dict]:
+    """Version rows, each given its files and images as rows (two queries for all of them)."""
     by_id: dict[int, dict] = {}
     for row in rows:
         row["files"], row["images"] = [], []
         by_id[row["id"]] = row
-    if by_id:
-        ids = list(by_id)
-        for file in (
-            ModelFile.objects.filter(version__id__any_of=ids).order_by("position", "id").values(*FILE_ROW)
-        ):
-            by_id[file["version_id"]]["files"].append(file)
-        for image in (
-            Image.objects.filter(version__id__any_of=ids).order_by("position", "id").values(*IMAGE_ROW)
-        ):
-            by_id[image["version_id"]]["images"].append(image)
+    for file in _FILES(list(by_id)):
+        by_id[file["version_id"]]["files"].append(file)
+    for image in _IMAGES(list(by_id)):
+        by_id[image["version_id"]]["images"].append(image)
     return rows
 
 
@@ -109,15 +114,32 @@ def model_parts(model_ids: list[int], *version_extra: str) -> dict[int, tuple[li
     parts: dict[int, tuple[list[str], list[dict]]] = {pk: ([], []) for pk in model_ids}
     if not parts:
         return parts
-    tags = Model.tags.through.objects.filter(model__id__any_of=model_ids).order_by("tag__name", "tag_id")
-    for model_id, name in tags.values_list("model_id", "tag__name"):
-        parts[model_id][0].append(name)
-    versions = ModelVersion.objects.filter(model__id__any_of=model_ids).order_by(
-        "model_id", "position", "-id"
-    )
-    for version in version_rows(versions, *version_extra):
+    for tag in _TAGS(model_ids):
+        parts[tag["model_id"]][0].append(tag["tag__name"])
+    if version_extra not in _VERSIONS:
+        _VERSIONS[version_extra] = IdsQuery(
+            lambda ids: ModelVersion.objects.filter(model__id__any_of=ids)
+            .order_by("model_id", "position", "-id")
+            .values(*VERSION_ROW, *version_extra)
+        )
+    for version in _with_files_and_images(_VERSIONS[version_extra](model_ids)):
         parts[version["model_id"]][1].append(version)
     return parts
+
+
+# The queries of model_parts and version_rows, compiled once (catalog/compiled.py).
+_TAGS = IdsQuery(
+    lambda ids: Model.tags.through.objects.filter(model__id__any_of=ids)
+    .order_by("tag__name", "tag_id")
+    .values("model_id", "tag__name")
+)
+_VERSIONS: dict[tuple[str, ...], IdsQuery] = {}  # by the columns asked besides VERSION_ROW
+_FILES = IdsQuery(
+    lambda ids: ModelFile.objects.filter(version__id__any_of=ids).order_by("position", "id").values(*FILE_ROW)
+)
+_IMAGES = IdsQuery(
+    lambda ids: Image.objects.filter(version__id__any_of=ids).order_by("position", "id").values(*IMAGE_ROW)
+)
 
 
 def model_detail(pk: int) -> Model:
