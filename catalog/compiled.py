@@ -5,7 +5,7 @@ each card of a list; the tags, versions, files and images of a model. Only the i
 queryset and compiling it to SQL costs the ORM 0.3-0.7 ms each, the same work again on every request: on a
 model's card that was a third of the request.
 
-`IdsQuery` keeps what the ORM compiled. On PostgreSQL, a `__any_of` lookup (catalog/lookups.py) is
+`IdsQuery` keeps what the ORM compiled (`CompiledQuery` does it for other arguments: a hash, say). On PostgreSQL, a `__any_of` lookup (catalog/lookups.py) is
 `= ANY(%s)`, one parameter holding the whole list; where that list is the compiled query's only list parameter
 (the others are its constants, `position = 0` say), the SQL and its parameters are kept and run with the next list
 in its place, each column converted as the ORM converts it (JSON decoded...). Anywhere
@@ -15,7 +15,7 @@ rows are what `.values()` gives.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -25,28 +25,36 @@ from django.db.models.query import ValuesIterable
 # The ids the query is compiled with: no row has them, and no constant of a query is this list.
 _STAND_IN = [-7_340_917_264_583]
 
+Compiled = tuple[str, tuple, list[tuple[int, int]], list[str], list[tuple[int, list, Any]]]
 
-class IdsQuery:
-    """`build(ids)` is a `.values()` queryset on the default database that takes `ids` with `__any_of` (and
-    nothing else from outside); calling this gives its rows."""
 
-    def __init__(self, build: Callable[[list[int]], QuerySet]) -> None:
+class CompiledQuery:
+    """`build(*args)` is a `.values()` queryset on the default database in which each argument appears, as
+    given, among its parameters. `shape(*args)` gives a key naming the SQL those arguments compile to (None: do
+    not keep it) and stand-in arguments of the same shape, with which the SQL is compiled once per key; each call
+    runs it with the real arguments in the stand-ins' places."""
+
+    def __init__(self, build: Callable[..., QuerySet], shape: Callable[..., tuple[Hashable, tuple]]) -> None:
         self.build = build
-        self._compiled: tuple[str, list, int, list[str], list[tuple[int, list, Any]]] | None | bool = False
+        self.shape = shape
+        self._compiled: dict[Hashable, Compiled | None] = {}
 
-    def __call__(self, ids: list[int]) -> list[dict[str, Any]]:
-        if not ids:
-            return []
-        if self._compiled is False:
-            self._compiled = _compile(self.build)
-        if self._compiled is None:
-            return list(self.build(ids))
-        sql, params, at, names, converters = self._compiled
-        params = list(params)
-        params[at] = list(ids)
+    def __call__(self, *args: Any) -> list[dict[str, Any]]:
+        key, stand_ins = self.shape(*args)
+        if key is None:
+            return list(self.build(*args))
+        if key not in self._compiled:
+            self._compiled[key] = _compile(self.build, stand_ins)
+        compiled = self._compiled[key]
+        if compiled is None:
+            return list(self.build(*args))
+        sql, params, slots, names, converters = compiled
+        values = list(params)
+        for position, arg in slots:
+            values[position] = args[arg]
         connection = connections[DEFAULT_DB_ALIAS]
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(sql, values)
             rows = cursor.fetchall()
         if converters:
             rows = [list(row) for row in rows]
@@ -59,18 +67,35 @@ class IdsQuery:
         return [dict(zip(names, row, strict=True)) for row in rows]
 
 
-def _compile(build: Callable[[list[int]], QuerySet]) -> tuple | None:
-    """The SQL, column names and converters of build's query, or None where it cannot be kept."""
+class IdsQuery(CompiledQuery):
+    """`build(ids)` is a `.values()` queryset on the default database that takes `ids` with `__any_of` (and
+    nothing else from outside); calling this gives its rows."""
+
+    def __init__(self, build: Callable[[list[int]], QuerySet]) -> None:
+        super().__init__(build, lambda ids: ("ids", (list(_STAND_IN),)))
+
+    def __call__(self, ids: list[int]) -> list[dict[str, Any]]:  # type: ignore[override]
+        return super().__call__(list(ids)) if ids else []
+
+
+def _compile(build: Callable[..., QuerySet], stand_ins: tuple) -> Compiled | None:
+    """The SQL, parameters, the arguments' places among them, column names and converters of build's query, or
+    None where it cannot be kept."""
     if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
         return None
-    qs = build(list(_STAND_IN))
+    qs = build(*stand_ins)
     if qs.db != DEFAULT_DB_ALIAS or qs._iterable_class is not ValuesIterable:
         return None
     query = qs.query
     compiler = query.get_compiler(using=DEFAULT_DB_ALIAS)
     sql, params = compiler.as_sql()
-    lists = [i for i, param in enumerate(params) if isinstance(param, list | tuple)]
-    if len(lists) != 1 or list(params[lists[0]]) != _STAND_IN:  # the ids not passed as one list
+    slots = [
+        (position, arg)
+        for position, param in enumerate(params)
+        for arg, stand_in in enumerate(stand_ins)
+        if _same(param, stand_in)
+    ]
+    if {arg for _, arg in slots} != set(range(len(stand_ins))):  # an argument not passed as it was given
         return None
     names = [*query.extra_select, *query.values_select, *query.annotation_select]
     fields = [column[0] for column in compiler.select[: compiler.col_count]]
@@ -78,4 +103,10 @@ def _compile(build: Callable[[list[int]], QuerySet]) -> tuple | None:
         (position, functions, expression)
         for position, (functions, expression) in compiler.get_converters(fields).items()
     ]
-    return sql, tuple(params), lists[0], names, converters
+    return sql, tuple(params), slots, names, converters
+
+
+def _same(param: Any, stand_in: Any) -> bool:
+    if isinstance(stand_in, list):
+        return isinstance(param, list | tuple) and list(param) == stand_in
+    return type(param) is type(stand_in) and param == stand_in

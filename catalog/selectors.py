@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 
 from django.core.cache import cache
@@ -10,7 +11,8 @@ from django.db import connection
 from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 
-from catalog.compiled import IdsQuery
+from catalog.compiled import CompiledQuery, IdsQuery
+from catalog.filters import files_with_hash
 from catalog.models import HASH_FORMATS, Image, IngestRun, Model, ModelFile, ModelVersion, SourceRecord
 
 # The queries of a list's cards (model_cards): each model's newest versions, and those versions' first images.
@@ -145,6 +147,28 @@ _IMAGES = IdsQuery(
 def model_detail(pk: int) -> Model:
     """One visible model with its creator and description (its card's header): model_parts gives the rest."""
     return get_object_or_404(models_described(Model.objects.visible()), pk=pk)
+
+
+def files_with_hash_rows(value: str) -> list[dict]:
+    """Files of visible models with this hash (any kind), as FILE_ROW rows with their "version__model_id", by id,
+    100 at most."""
+    return _FILES_WITH_HASH(value.strip().upper())
+
+
+def _hash_shape(value: str) -> tuple[tuple[str, ...] | None, tuple[str]]:
+    """Which hash columns a value can be (its length says), and a stand-in hash of the same shape."""
+    kinds = tuple(field for field, (_, pattern) in HASH_FORMATS.items() if re.match(pattern, value))
+    stand_in = "A" * len(value)
+    same = kinds and kinds == tuple(f for f, (_, p) in HASH_FORMATS.items() if re.match(p, stand_in))
+    return (kinds if same else None), (stand_in,)
+
+
+_FILES_WITH_HASH = CompiledQuery(
+    lambda value: ModelFile.objects.filter(files_with_hash(value), version__model__hidden=False)
+    .order_by("pk")
+    .values(*FILE_ROW, "version__model_id")[:100],
+    _hash_shape,
+)
 
 
 def files_by_hashes(hashes: list[str]) -> dict[str, list[ModelFile]]:

@@ -19,10 +19,16 @@ from rest_framework.views import APIView
 
 from catalog.api import serializers as s
 from catalog.filters import HEX as HASH
-from catalog.filters import ModelFilterSet, files_with_hash
+from catalog.filters import ModelFilterSet
 from catalog.models import Creator, Image, IngestRun, Model, ModelFile, ModelVersion, Tag
 from catalog.pagination import BadCursor
-from catalog.selectors import FILE_ROW, files_by_hashes, model_parts, models_brief, models_described
+from catalog.selectors import (
+    files_by_hashes,
+    files_with_hash_rows,
+    model_parts,
+    models_brief,
+    models_described,
+)
 
 
 class ReadPermission(permissions.BasePermission):
@@ -213,8 +219,7 @@ class FileViewSet(StrictParamsMixin, viewsets.ReadOnlyModelViewSet):
             raise ValidationError(
                 {"hash": ["8 to 64 hexadecimal digits (SHA256, AutoV1/2/3, CRC32 or BLAKE3)."]}
             )
-        files = ModelFile.objects.filter(files_with_hash(hash), version__model__hidden=False).order_by("pk")
-        rows = list(files.values(*FILE_ROW, "version__model_id")[:100])
+        rows = files_with_hash_rows(hash)
         if not rows:
             return Response({"detail": f"No file has the hash {hash}."}, status=status.HTTP_404_NOT_FOUND)
         utc = s.in_utc()

@@ -8,8 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalog.compiled import IdsQuery
-from catalog.models import Image, ModelVersion
-from catalog.selectors import IMAGE_ROW, VERSION_ROW
+from catalog.filters import files_with_hash
+from catalog.models import HASH_FORMATS, Image, ModelFile, ModelVersion
+from catalog.selectors import FILE_ROW, IMAGE_ROW, VERSION_ROW, files_with_hash_rows
 from ingest.parsers.documents import parse_document
 from ingest.services import model_upsert
 from tests.conftest import CORPUS
@@ -83,3 +84,21 @@ def test_a_query_that_spells_the_ids_one_parameter_each_is_built_each_time(catal
     assert (
         len(calls) >= 3
     )  # `IN (%s, %s, ...)`: the list cannot be put back in the kept SQL, so nothing is kept
+
+
+def test_hash_lookups_are_the_querysets_for_every_kind_of_hash(catalog) -> None:
+    def orm(value: str) -> list[dict]:
+        files = ModelFile.objects.filter(files_with_hash(value), version__model__hidden=False).order_by("pk")
+        return list(files.values(*FILE_ROW, "version__model_id")[:100])
+
+    asked = 0
+    for file in ModelFile.objects.order_by("pk")[:40]:
+        for field in HASH_FORMATS:
+            value = getattr(file, field)
+            if value:
+                rows = files_with_hash_rows(value.lower())
+                assert rows == orm(value) and file.pk in {row["id"] for row in rows}, (field, value)
+                asked += 1
+    assert asked >= 40
+    for nothing in ("0" * 64, "ABCDEF012", "0" * 8, "0" * 12):  # unknown hashes, and a length no hash has
+        assert files_with_hash_rows(nothing) == orm(nothing) == []
