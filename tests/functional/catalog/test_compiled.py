@@ -14,6 +14,7 @@ from catalog.selectors import FILE_ROW, IMAGE_ROW, VERSION_ROW, files_with_hash_
 from ingest.parsers.documents import parse_document
 from ingest.services import model_upsert
 from tests.conftest import CORPUS
+from tests.factories import ImageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -102,3 +103,29 @@ def test_hash_lookups_are_the_querysets_for_every_kind_of_hash(catalog) -> None:
     assert asked >= 40
     for nothing in ("0" * 64, "ABCDEF012", "0" * 8, "0" * 12):  # unknown hashes, and a length no hash has
         assert files_with_hash_rows(nothing) == orm(nothing) == []
+
+
+def test_json_columns_read_as_the_orm_reads_them(catalog) -> None:
+    version = ModelVersion.objects.order_by("pk").first()
+    metas = [
+        {"seed": 2**70, "low": -(2**63) - 1, "edge": 2**64 - 1, "text": "seed 12345678901234567890 in words"},
+        {"cfg": 7.0, "tiny": 1e-07, "huge": 1.5e300, "neg": -0.0, "list": [1, [2, {"x": None}]], "ok": True},
+        {"prompt": '日本語, émoji 🎨, \u2028, \\backslash\\ "quoted"', "": "empty key"},
+        {},
+    ]
+    made = [ImageFactory(version=version, meta=meta, position=50 + i) for i, meta in enumerate(metas)]
+    query = IdsQuery(
+        lambda ids: Image.objects.filter(version__id__any_of=ids, position__gte=50)
+        .order_by("position")
+        .values("id", "meta")
+    )
+    rows = query([version.pk])
+    expected = list(
+        Image.objects.filter(version__id__any_of=[version.pk], position__gte=50)
+        .order_by("position")
+        .values("id", "meta")
+    )
+    assert rows == expected and [row["id"] for row in rows] == [image.pk for image in made]
+    # jsonb keeps numbers as numerics (1.5e300 comes back as an integer, -0.0 as 0.0), the ORM and this alike.
+    assert [rows[i]["meta"] for i in (0, 2, 3)] == [metas[i] for i in (0, 2, 3)]
+    assert type(rows[0]["meta"]["seed"]) is int and rows[0]["meta"]["low"] == -(2**63) - 1
