@@ -6,7 +6,7 @@ request's instructions to write it. orjson writes the same JSON as DRF's rendere
 strings, Decimals, timedeltas...) go through DRF's encoder, as they would there; whatever orjson would write
 differently goes to DRF's own renderer: indented answers, the ASCII-only setting, integers beyond 64 bits and
 dictionaries with keys that are not text. Numbers keep their value, though not always their spelling (1e-05 is
-written 1e-5). One difference is kept: a NaN or infinite float is written as null, where DRF's strict JSON would
+written 0.00001). One difference is kept: a NaN or infinite float is written as null, where DRF's strict JSON would
 fail the request; the catalog never stores one (ingest and the admin refuse them).
 """
 

@@ -48,7 +48,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
             # Something to read that no query asked for: most likely a goodbye (a FATAL message, then the end of
             # the stream, which libpq only meets on a second read). A live connection runs dry at once.
             for _ in range(4):
-                if not select.select([pgconn.socket], [], [], 0)[0]:
+                if not _readable(pgconn.socket):
                     break
                 pgconn.consume_input()
             else:
@@ -59,3 +59,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
             TransactionStatus.IDLE,
             TransactionStatus.INTRANS,
         )
+
+
+def _readable(fd: int) -> bool:
+    """Whether a socket has something to read (or has hung up), without waiting; poll has no limit on fd numbers."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(0))
+    return bool(select.select([fd], [], [], 0)[0])
