@@ -174,7 +174,7 @@ def markdown(report: dict) -> str:
         checks.append(
             f"- N={int(size):,}: built {measured[size]['loaded_models']:,} models in {measured[size]['load_seconds']} s "
             f"({measured[size]['load_models_per_second']:.0f}/s, through the batched writer's COPY), then "
-            f"VACUUM ANALYZE in {measured[size]['analyze_seconds']} s."
+            f"VACUUM ANALYZE and CHECKPOINT in {measured[size]['analyze_seconds']} s."
         )
     out += [*checks, ""]
 
