@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 
 from django.core.cache import cache
@@ -12,7 +11,7 @@ from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 
 from catalog.compiled import CompiledQuery, IdsQuery
-from catalog.filters import files_with_hash
+from catalog.filters import files_with_hash, hash_fields
 from catalog.models import HASH_FORMATS, Image, IngestRun, Model, ModelFile, ModelVersion, SourceRecord
 
 # The queries of a list's cards (model_cards): each model's newest versions, and those versions' first images.
@@ -157,10 +156,9 @@ def files_with_hash_rows(value: str) -> list[dict]:
 
 def _hash_shape(value: str) -> tuple[tuple[str, ...] | None, tuple[str]]:
     """Which hash columns a value can be (its length says), and a stand-in hash of the same shape."""
-    kinds = tuple(field for field, (_, pattern) in HASH_FORMATS.items() if re.match(pattern, value))
+    kinds = hash_fields(value)
     stand_in = "A" * len(value)
-    same = kinds and kinds == tuple(f for f, (_, p) in HASH_FORMATS.items() if re.match(p, stand_in))
-    return (kinds if same else None), (stand_in,)
+    return (kinds if kinds and kinds == hash_fields(stand_in) else None), (stand_in,)
 
 
 _FILES_WITH_HASH = CompiledQuery(
