@@ -296,11 +296,14 @@ def image_id_from_url(url: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+_HTTP_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+
+
 def http_url(value: str | None) -> str | None:
     """Only absolute http(s) URLs are kept from a source; anything else (javascript:, data:, relative) is dropped."""
     if not value:
         return None
     value = value.strip()
-    if re.match(r"^https?://[^\s/$.?#][^\s]*$", value, re.IGNORECASE) and len(value) <= 2048:
+    if len(value) <= 2048 and _HTTP_URL.match(value):
         return value
     return None
