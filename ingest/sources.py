@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
@@ -13,7 +14,7 @@ from django.conf import settings
 from catalog.models import IngestRun
 from ingest import services
 from ingest.errors import FetchError, IngestError, ParseError
-from ingest.parsers.documents import Item, Parsed, document_items
+from ingest.parsers.documents import Item, Parsed, Record, document_items
 from ingest.parsers.mirror import mirror_type_from_path
 from ingest.records import ModelRecord, RestoreRecord
 
@@ -139,48 +140,91 @@ def ingest_run_execute(
 ) -> IngestRun:
     """Ingest every source of a run in this process, recording each outcome and each failure on the run.
     Items are written in batches: unchanged ones are skipped by their digest before they are parsed, and new
-    models are inserted together."""
+    models are inserted together. A batch is parsed on a helper thread while the one before it is written."""
     services.ingest_run_start(run, interrupted_by=interrupted_by)
     model_type = run.model_type or None
     batch: list[Item] = []
-    for source in run.sources:
-        try:
-            for item in source_items(source, model_type=model_type):
-                batch.append(item)
-                if len(batch) >= settings.INGEST_BATCH_SIZE:
-                    _write_batch(run, batch, progress)
-                    batch = []
-        except IngestError as exc:
-            _write_batch(run, batch, progress)  # what the source gave before its error
-            batch = []
-            if (
-                isinstance(exc, FetchError)
-                and exc.status in (401, 404, 410)
-                and run.kind in ("sync", "resync")
-            ):
-                _mark_gone(source, exc.status)
-            services.ingest_run_fail_item(run.pk, exc.source, exc.message)
-            if progress:
-                progress(source, "failed")
-    _write_batch(run, batch, progress)
+    with _BatchPipeline(run, progress) as pipeline:
+        for source in run.sources:
+            try:
+                for item in source_items(source, model_type=model_type):
+                    batch.append(item)
+                    if len(batch) >= settings.INGEST_BATCH_SIZE:
+                        pipeline.add(batch)
+                        batch = []
+            except IngestError as exc:
+                pipeline.add(batch)  # what the source gave before its error
+                batch = []
+                pipeline.flush()  # the run's failures in the order the sources met them
+                if (
+                    isinstance(exc, FetchError)
+                    and exc.status in (401, 404, 410)
+                    and run.kind in ("sync", "resync")
+                ):
+                    _mark_gone(source, exc.status)
+                services.ingest_run_fail_item(run.pk, exc.source, exc.message)
+                if progress:
+                    progress(source, "failed")
+        pipeline.add(batch)
     return services.ingest_run_finish(run)
 
 
-def _write_batch(run: IngestRun, items: list[Item], progress: Callable[[str, str], None] | None) -> None:
-    """Write one batch of items and add its outcomes to the run (a few queries, not a few per item)."""
-    if not items:
-        return
-    known = services.digests_known([item.digest for item in items if item.digest])
+class _BatchPipeline:
+    """Batches of items, each parsed on one helper thread while the batch before it is written here: the
+    parsers are pure Python, and the writer spends much of its time waiting on the database, when the helper
+    runs. Batches are written in the order they came, on this thread's connection."""
+
+    def __init__(self, run: IngestRun, progress: Callable[[str, str], None] | None) -> None:
+        self.run, self.progress = run, progress
+        self.pending: Future[list[tuple[Item, Record | ParseError | None]]] | None = None
+
+    def __enter__(self) -> _BatchPipeline:
+        self.helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-parse")
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        try:
+            if exc_type is None:
+                self.flush()
+        finally:
+            self.helper.shutdown(wait=True, cancel_futures=True)
+
+    def add(self, items: list[Item]) -> None:
+        """Start parsing a batch (the items the catalog does not have by their digest), and write the one
+        before it meanwhile."""
+        if not items:
+            return
+        known = services.digests_known([item.digest for item in items if item.digest])
+        parsing = self.helper.submit(_parse_batch, items, known)
+        self.flush()
+        self.pending = parsing
+
+    def flush(self) -> None:
+        """Write the batch being parsed, once it is."""
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            _write_batch(self.run, pending.result(), self.progress)
+
+
+def _parse_batch(items: list[Item], known: set[str]) -> list[tuple[Item, Record | ParseError | None]]:
+    """Each item with its record, or None for an item known by its digest (unchanged). Pure: no database."""
+    return [(item, None if item.digest and item.digest in known else item.parse()) for item in items]
+
+
+def _write_batch(
+    run: IngestRun,
+    parsed_items: list[tuple[Item, Record | ParseError | None]],
+    progress: Callable[[str, str], None] | None,
+) -> None:
+    """Write one parsed batch and add its outcomes to the run (a few queries, not a few per item)."""
     outcomes: list[tuple[str, str]] = []
     failures: list[tuple[str, str]] = []
     models: list[tuple[str, ModelRecord, str | None]] = []
     restores: dict[int, dict] = {}  # index in models -> what the catalog's own export adds to the record
-    for item in items:
-        if item.digest and item.digest in known:
+    for item, parsed in parsed_items:
+        if parsed is None:
             outcomes.append((item.label, services.UNCHANGED))
-            continue
-        parsed = item.parse()
-        if isinstance(parsed, IngestError):
+        elif isinstance(parsed, IngestError):
             failures.append((item.label, parsed.message))
         elif isinstance(parsed, ModelRecord):
             models.append((item.label, parsed, item.digest))

@@ -4,11 +4,14 @@ catalog it leaves is the one the one-by-one writer leaves."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
 
 from catalog.models import Image, Model, ModelFile, ModelVersion
+from ingest import services
+from ingest.parsers import documents
 from ingest.records import FileRecord, ModelRecord, VersionRecord
 from ingest.services import CREATED, UPDATED, ingest_run_create, model_upsert, models_upsert
 from ingest.sources import ingest_run_execute, parse_source
@@ -130,3 +133,63 @@ def test_run_counts_come_in_batches(corpus_sources, settings) -> None:
     settings.INGEST_BATCH_SIZE = 7
     run = ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[:1]))
     assert (run.created_count, run.failed_count, run.status) == (300, 0, "succeeded")
+
+
+def _helper_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("ingest-parse")]
+
+
+def test_batches_are_parsed_on_a_helper_thread_and_written_here_in_order(
+    corpus_sources, settings, monkeypatch
+) -> None:
+    settings.INGEST_BATCH_SIZE = 40
+    parsed_on: set[str] = set()
+    written: list[tuple[str, list[int]]] = []
+    parse = documents.civitai_parse_model
+    write = services.models_upsert
+
+    def parse_noted(*args, **kwargs):
+        parsed_on.add(threading.current_thread().name)
+        return parse(*args, **kwargs)
+
+    def write_noted(items):
+        written.append((threading.current_thread().name, [record.civitai_id for record, _ in items]))
+        return write(items)
+
+    monkeypatch.setattr(documents, "civitai_parse_model", parse_noted)
+    monkeypatch.setattr(services, "models_upsert", write_noted)
+
+    run = ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[:1]))
+
+    assert (run.created_count, run.failed_count, run.status) == (300, 0, "succeeded")
+    assert len(parsed_on) == 1 and parsed_on.pop().startswith("ingest-parse")
+    assert {thread for thread, _ in written} == {threading.current_thread().name}
+    assert [len(ids) for _, ids in written] == [40] * 7 + [20]
+    lines = [json.loads(line)["id"] for line in Path(corpus_sources[0]).read_text().splitlines() if line]
+    assert [i for _, ids in written for i in ids] == lines
+    by_id = dict(Model.objects.values_list("civitai_id", "id"))
+    assert [by_id[i] for i in lines] == sorted(by_id.values())  # written in the order the source gave them
+    assert _helper_threads() == []
+
+
+def test_a_writer_error_stops_the_run_and_leaves_no_helper_thread(
+    corpus_sources, settings, monkeypatch
+) -> None:
+    settings.INGEST_BATCH_SIZE = 40
+    write = services.models_upsert
+    calls = []
+
+    def second_write_fails(items):
+        calls.append(len(items))
+        if len(calls) == 2:
+            raise RuntimeError("the database went away")
+        return write(items)
+
+    monkeypatch.setattr(services, "models_upsert", second_write_fails)
+
+    with pytest.raises(RuntimeError, match="the database went away"):
+        ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[:1]))
+
+    assert calls == [40, 40]
+    assert Model.objects.count() == 40  # the first batch; nothing of the second
+    assert _helper_threads() == []
