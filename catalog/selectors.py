@@ -198,6 +198,24 @@ def catalog_version() -> int:
     return version
 
 
+FEATURED_ON_A_PAGE = 6
+
+
+def models_featured(qs: QuerySet[Model]) -> list[Model]:
+    """The featured models among these, most downloaded first, for a list's first page. Whether the catalog
+    features any model at all is kept per catalog version (every write, a curator's included, moves it on): most
+    catalogs feature none, and their pages then ask no query for it, which took a list page at 100,000 models
+    a seventh of its time."""
+    key = f"catalog:features-any:{catalog_version()}"
+    features_any = cache.get(key)
+    if features_any is None:
+        features_any = Model.objects.visible().filter(featured=True).exists()
+        cache.set(key, features_any, timeout=FACETS_TIMEOUT)
+    if not features_any:
+        return []
+    return list(qs.filter(featured=True).order_by("-download_count")[:FEATURED_ON_A_PAGE])
+
+
 def catalog_version_shared() -> int | None:
     """The catalog's version as the shared cache holds it, or None when the cache does not answer (Redis down):
     then nobody can say whether the catalog changed, and kept answers must not be used."""

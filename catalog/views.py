@@ -50,7 +50,7 @@ def _list_page(request: HttpRequest, *, heading: str, **fixed: str) -> HttpRespo
     facets, current = selectors.model_facets(filterset.qs, key=facet_key)
     featured = []
     if page.is_first and not fixed and not request.GET.get("query"):
-        featured = list(filterset.qs.filter(featured=True).order_by("-download_count")[:6])
+        featured = selectors.models_featured(filterset.qs)
     selectors.model_cards(page.rows + featured)
     response = render(
         request,

@@ -145,6 +145,31 @@ def test_featured_models_come_first_on_the_home_page(client, shelf) -> None:
     assert html.index("Featured") < html.index("Beta") < html.index("Everything")
 
 
+def test_a_model_featured_or_no_longer_featured_shows_so_on_the_next_home_page(client, shelf) -> None:
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from catalog.models import Model
+    from catalog.services import models_set_featured
+
+    assert "Featured" not in client.get("/").content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        assert "Featured" not in client.get("/").content.decode()
+    # The catalog features nothing, and the page knows it without asking (the first request asked).
+    assert not [q["sql"] for q in queries if re.search(r'WHERE .*"catalog_model"\."featured"', q["sql"])]
+
+    models_set_featured(models=Model.objects.filter(name="Beta"), featured=True)
+    html = client.get("/").content.decode()
+    assert html.index("Featured") < html.index("Beta") < html.index("Everything")
+    assert card_names(client.get("/?type=LORA")) == ["Alpha"]  # no featured LORA: no strip
+    assert "Featured" not in client.get("/?type=LORA").content.decode()
+
+    models_set_featured(models=Model.objects.filter(name="Beta"), featured=False)
+    assert "Featured" not in client.get("/").content.decode()
+
+
 def test_stats_and_base_model_pages(client, shelf) -> None:
     html = client.get(reverse("catalog:stats")).content.decode()
     assert "By base model" in html and "SD 1.5" in html
