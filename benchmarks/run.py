@@ -594,6 +594,12 @@ def peer_figures(total: int, *, requests: int, duration: float) -> dict | None:
             f"/bench/models.json?_search={quote(common)}&_size=20",
             f"/api/models/?query={quote(common)}&limit=20",
         ),
+        # The same question to the letter: the 20 most downloaded models that match (the row above asks each
+        # for its own default order, Datasette's unranked against the catalog's ranking).
+        "search, most downloaded (JSON)": (
+            f"/bench/models.json?_search={quote(common)}&_sort_desc=download_count&_size=20",
+            f"/api/models/?query={quote(common)}&sort=downloads&limit=20",
+        ),
         "facets (JSON)": (
             "/bench/models.json?_facet=type&_facet=base_model&_size=20",
             "/api/models/?limit=20&type=Checkpoint",
