@@ -186,6 +186,13 @@ class _BatchPipeline:
         try:
             if exc_type is None:
                 self.flush()
+            elif issubclass(exc_type, Exception) and self.pending is not None:
+                # A source failed after this batch was read whole: it is written, as it would have been before
+                # the source went on without the helper. The source's error is the one that propagates.
+                try:
+                    self.flush()
+                except Exception:
+                    logger.exception("writing the batch read before a %s failed", exc_type.__name__)
         finally:
             self.helper.shutdown(wait=True, cancel_futures=True)
 

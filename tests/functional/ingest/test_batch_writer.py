@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from catalog.models import Image, Model, ModelFile, ModelVersion
-from ingest import services
+from ingest import services, sources
 from ingest.parsers import documents
 from ingest.records import FileRecord, ModelRecord, VersionRecord
 from ingest.services import CREATED, UPDATED, ingest_run_create, model_upsert, models_upsert
@@ -192,4 +192,23 @@ def test_a_writer_error_stops_the_run_and_leaves_no_helper_thread(
 
     assert calls == [40, 40]
     assert Model.objects.count() == 40  # the first batch; nothing of the second
+    assert _helper_threads() == []
+
+
+def test_batches_read_before_a_source_breaks_are_written(corpus_sources, settings, monkeypatch) -> None:
+    """A source that fails with something other than its own error (a bug, a disk gone) stops the run; the
+    batches it gave whole before that are in the catalog, as they were before the helper thread parsed them."""
+    settings.INGEST_BATCH_SIZE = 40
+    items = list(sources.source_items(corpus_sources[0]))[:100]
+
+    def breaks_after_100(source, *, model_type=None):
+        yield from items
+        raise OSError("the disk went away")
+
+    monkeypatch.setattr(sources, "source_items", breaks_after_100)
+
+    with pytest.raises(OSError, match="the disk went away"):
+        ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[:1]))
+
+    assert Model.objects.count() == 80  # two whole batches; the 20 items of the third were never a batch
     assert _helper_threads() == []
