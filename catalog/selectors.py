@@ -199,6 +199,10 @@ def catalog_version() -> int:
 
 
 FEATURED_ON_A_PAGE = 6
+# How long a process trusts its answer to "does the catalog feature any model?". With Redis the catalog version
+# is shared and moves on with every write, so the answer is never stale; with the local-memory cache each web
+# process has its own version, and a model featured through another process shows within this.
+FEATURED_CHECK_SECONDS = 60
 
 
 def models_featured(qs: QuerySet[Model]) -> list[Model]:
@@ -210,7 +214,7 @@ def models_featured(qs: QuerySet[Model]) -> list[Model]:
     features_any = cache.get(key)
     if features_any is None:
         features_any = Model.objects.visible().filter(featured=True).exists()
-        cache.set(key, features_any, timeout=FACETS_TIMEOUT)
+        cache.set(key, features_any, timeout=FEATURED_CHECK_SECONDS)
     if not features_any:
         return []
     return list(qs.filter(featured=True).order_by("-download_count")[:FEATURED_ON_A_PAGE])
