@@ -13,8 +13,8 @@ other time zone keeps Django's loader.
 CONN_HEALTH_CHECKS makes Django check a kept connection before the first query of each request, and its check is
 a `SELECT 1`: a round trip on every request, as much as a hash lookup's own query. A connection the server has
 ended (a restart, pg_terminate_backend, an idle timeout) has said so on its socket, a FATAL message and the end of
-the stream, and a live idle one has nothing to read: so is_usable looks at the socket instead, reads what is
-there, and asks libpq whether the connection survived it.
+the stream, and a live idle one has nothing to read: so is_usable looks at the socket instead, and a connection
+with something to read is one that is ending.
 """
 
 from __future__ import annotations
@@ -45,13 +45,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return False
         pgconn = connection.pgconn
         try:
-            # Something to read that no query asked for: most likely a goodbye (a FATAL message, then the end of
-            # the stream, which libpq only meets on a second read). A live connection runs dry at once.
-            for _ in range(4):
-                if not _readable(pgconn.socket):
-                    break
-                pgconn.consume_input()
-            else:
+            # An idle connection is sent nothing it did not ask for but its goodbye: a FATAL message, then the end
+            # of the stream. The two may come apart (the server's process sends the first, then takes its time
+            # to exit), so anything to read at all means the connection is ending, and it is replaced.
+            if _readable(pgconn.socket):
                 return False
         except (OSError, ValueError, psycopg.Error):
             return False
