@@ -12,6 +12,9 @@ converts it (JSON decoded, by orjson where it reads the same values: see _json_v
 case: one list of ids, which a `__any_of` lookup (catalog/lookups.py) passes as one parameter, `= ANY(%s)`.
 Where an argument is not among the parameters as it was given (SQLite spells a list as one parameter per id), or
 on another database, the queryset is built and run as usual. Either way the rows are what `.values()` gives.
+
+`CompiledModels` does the same for a queryset of model instances, a search's page say (filters.search_page):
+building and compiling its three tiers, their union and its ordering took the ORM 2.7 of a search's 5.4 ms.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import Any
 import orjson
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import JSONField, QuerySet
-from django.db.models.query import ValuesIterable
+from django.db.models.query import ModelIterable, ValuesIterable, get_related_populators
 
 # The ids the query is compiled with: no row has them, and no constant of a query is this list.
 _STAND_IN = [-7_340_917_264_583]
@@ -80,6 +83,98 @@ class IdsQuery(CompiledQuery):
 
     def __call__(self, ids: list[int]) -> list[dict[str, Any]]:  # type: ignore[override]
         return super().__call__(list(ids)) if ids else []
+
+
+class CompiledModels:
+    """Model instances, as a queryset's iteration makes them (its select_related and annotations included), from
+    SQL compiled once per key. A call names its key (None: build and run as usual), how to build the queryset
+    (`build(*args)`, a model queryset on the default database without prefetching) and its arguments. What the
+    arguments become among the query's parameters is `params(*args)`, a tuple (a search's words, their lower
+    case, their LIKE pattern): its places are found by compiling with `stand_ins`, whose values no other
+    parameter has. Keys must be few (the kind of query, never a user's value): `limit` bounds them; past it,
+    queries are built as usual."""
+
+    def __init__(self, params: Callable[..., tuple], stand_ins: tuple, *, limit: int = 64) -> None:
+        self.params = params
+        self.stand_ins = stand_ins
+        self.limit = limit
+        self._compiled: dict[Hashable, CompiledModel | None] = {}
+
+    def __call__(self, key: Hashable | None, build: Callable[..., QuerySet], *args: Any) -> list[Any]:
+        if key is None or (key not in self._compiled and len(self._compiled) >= self.limit):
+            return list(build(*args))
+        if key not in self._compiled:
+            self._compiled[key] = _compile_models(build, self.stand_ins, self.params(*self.stand_ins))
+        compiled = self._compiled[key]
+        if compiled is None:
+            return list(build(*args))
+        return compiled.run(self.params(*args))
+
+
+class CompiledModel:
+    """One model query's SQL, its parameters with the places of the call's values, and how its rows become
+    instances: what django.db.models.query.ModelIterable reads off the compiler, read once."""
+
+    def __init__(self, compiler: Any, sql: str, params: tuple, slots: list[tuple[int, int]]) -> None:
+        self.sql, self.params, self.slots = sql, params, slots
+        select, klass_info = compiler.select, compiler.klass_info
+        self.model = klass_info["model"]
+        fields = klass_info["select_fields"]
+        self.start, self.end = fields[0], fields[-1] + 1
+        self.init_list = [column[0].target.attname for column in select[self.start : self.end]]
+        self.related = get_related_populators(klass_info, select, DEFAULT_DB_ALIAS)
+        self.annotations = list(compiler.annotation_col_map.items())
+        columns = [column[0] for column in select[: compiler.col_count]]
+        self.converters = [
+            (position, [_faster(function) for function in functions], expression)
+            for position, (functions, expression) in compiler.get_converters(columns).items()
+        ]
+
+    def run(self, values: tuple) -> list[Any]:
+        params = list(self.params)
+        for position, value in self.slots:
+            params[position] = values[value]
+        connection = connections[DEFAULT_DB_ALIAS]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        instances = []
+        for fetched in rows:
+            row = list(fetched)
+            for position, functions, expression in self.converters:
+                for function in functions:
+                    row[position] = function(row[position], expression, connection)
+            instance = self.model.from_db(DEFAULT_DB_ALIAS, self.init_list, row[self.start : self.end])
+            for populator in self.related:
+                populator.populate(row, instance)
+            for name, position in self.annotations:
+                setattr(instance, name, row[position])
+            instances.append(instance)
+        return instances
+
+
+def _compile_models(build: Callable[..., QuerySet], args: tuple, stand_ins: tuple) -> CompiledModel | None:
+    """build(*args) compiled, with the places of `stand_ins` among its parameters; None where it cannot be kept
+    (another database, a queryset that prefetches or is not of model instances, a stand-in not among the
+    parameters)."""
+    if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
+        return None
+    qs = build(*args)
+    if qs.db != DEFAULT_DB_ALIAS:
+        return None
+    if qs._iterable_class is not ModelIterable or qs._prefetch_related_lookups or qs.query.combinator:
+        return None
+    compiler = qs.query.get_compiler(using=DEFAULT_DB_ALIAS)
+    sql, params = compiler.as_sql()
+    slots = [
+        (position, value)
+        for position, param in enumerate(params)
+        for value, stand_in in enumerate(stand_ins)
+        if _same(param, stand_in)
+    ]
+    if {value for _, value in slots} != set(range(len(stand_ins))):
+        return None
+    return CompiledModel(compiler, sql, tuple(params), slots)
 
 
 def _compile(build: Callable[..., QuerySet], stand_ins: tuple) -> Compiled | None:

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Hashable
 
 import django_filters
 from django import forms
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import (
+    Case,
     Exists,
     OuterRef,
     Q,
     QuerySet,
+    When,
 )
 from django.db.models.functions import Lower
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from catalog.compiled import CompiledModels
 from catalog.models import (
     HASH_FORMATS,
     Availability,
@@ -136,51 +140,91 @@ def _text_or_hash(value: str) -> Q | Exists:
     return condition
 
 
-def search_page(qs: QuerySet[Model], value: str, cursor: str | None, size: int) -> Page:
-    """A page of search results in relevance order (search_models' tiers, each by downloads), read tier by tier:
-    each tier walks the downloads index until the page is full, so a word in a fifth of the catalog costs what a
-    rare one does. `qs` is the models the other filters leave, before the search (with whatever the caller
-    selects); each row gets its `relevance` (its tier times TIER, plus its downloads). The cursor is the one
-    keyset_page gives for ("-relevance", "-id"). Raises BadCursor for a foreign cursor.
+def search_page(
+    qs: QuerySet[Model], value: str, cursor: str | None, size: int, *, key: Hashable | None = None
+) -> Page:
+    """A page of search results in relevance order (search_models' tiers, each by downloads), in one query: each
+    tier's ids (up to a page, the first `size + 1` by downloads: the tier walks the downloads index until the page
+    is full, so a word in a fifth of the catalog costs what a rare one does), then the rows of those ids, in tier
+    order, then by downloads. `qs` is the models the other filters leave, before the search (with whatever the
+    caller selects); each row gets its `relevance` (its tier times TIER, plus its downloads). The cursor is the
+    one keyset_page gives for ("-relevance", "-id"). Raises BadCursor for a foreign cursor.
 
-    A name tier is asked only its own condition: a name that is or holds the search matches it, so the full-text
-    condition would add nothing to those two queries but its planning (about a millisecond each on PostgreSQL,
-    which estimates the words' frequency from search_vector's statistics)."""
+    `key` names `qs` (the same key, the same models and columns: ModelFilterSet.search_key): a first page of a
+    search that is not a hash is then read with SQL compiled once per key and page size (catalog/compiled.py).
+    """
     value = value.strip()[:200]
-    lowered = value.lower()
     after: tuple[int, int, int] | None = None
     if cursor:
         relevance, pk = cursor_decode(cursor)
         if not isinstance(relevance, int) or not 0 <= relevance < TIERS * TIER:
             raise BadCursor(cursor)
         after = (*divmod(relevance, TIER), pk)
+    if key is not None and after is None and not HEX.match(value):
+        rows = _SEARCH_PAGES((key, size), lambda words: _search_rows(qs, words, None, size), value)
+    else:
+        rows = list(_search_rows(qs, value, after, size))
+    more = len(rows) > size
+    rows = rows[:size]
+    for row in rows:
+        row.relevance = row.tier * TIER + row.download_count
+    return Page(rows=rows, next_cursor=cursor_for(rows[-1], ("-relevance", "-id")) if more and rows else None,
+                is_first=not cursor)  # fmt: skip
+
+
+def _search_rows(
+    qs: QuerySet[Model], value: str, after: tuple[int, int, int] | None, size: int
+) -> QuerySet[Model]:
+    """search_page's query: `size + 1` rows after `after` (tier, downloads, id), each with its `tier`.
+
+    A row's tier follows from its name alone (the exact search, a name holding it, or neither), so the rows
+    query orders by it without being told which tier found it. A name tier is asked only its own condition: a
+    name that is or holds the search matches it, so the full-text condition would add nothing to those two
+    branches but its planning (about a millisecond each on PostgreSQL, which estimates the words' frequency from
+    search_vector's statistics)."""
+    lowered = value.lower()
     named = qs.alias(name_lower=Lower("name"))
     tiers = [
         (2, named.filter(name_lower=lowered)),
         (1, named.filter(name_lower__contains=lowered).exclude(name_lower=lowered)),
         (0, named.filter(_text_or_hash(value)).exclude(name_lower__contains=lowered)),
     ]
-    found: list[tuple[int, int]] = []  # (tier, pk)
-    for tier, branch in tiers:  # a query per tier on every first page, so its query count does not vary
+    branches = []
+    for tier, branch in tiers:  # every tier on every first page, so the query does not vary with the search
         if after and tier > after[0]:
             continue
-        ids_qs = keyset_order(branch.prefetch_related(None), BY_DOWNLOADS)
+        ids = keyset_order(branch, BY_DOWNLOADS)
         if after and tier == after[0]:
-            ids_qs = keyset_after(ids_qs, BY_DOWNLOADS, cursor_encode(after[1], after[2]))
+            ids = keyset_after(ids, BY_DOWNLOADS, cursor_encode(after[1], after[2]))
         # A full page from every tier: with a small LIMIT PostgreSQL walks the downloads index even for a rare
         # word, and then reads most of the table to find it.
-        found += [(tier, pk) for pk in ids_qs.values_list("pk", flat=True)[: size + 1]]
-    wanted = found[:size]
-    rows_by_pk = {row.pk: row for row in qs.filter(pk__in=[pk for _, pk in wanted])}
-    rows = []
-    for tier, pk in wanted:
-        row = rows_by_pk.get(pk)
-        if row is not None:
-            row.relevance = tier * TIER + row.download_count
-            rows.append(row)
-    more = len(found) > size
-    return Page(rows=rows, next_cursor=cursor_for(rows[-1], ("-relevance", "-id")) if more and rows else None,
-                is_first=not cursor)  # fmt: skip
+        branches.append(ids.values("pk")[: size + 1])
+    tier = Case(When(name_lower=lowered, then=2), When(name_lower__contains=lowered, then=1), default=0)
+    return named.filter(_any_of(branches)).annotate(tier=tier).order_by("-tier", *BY_DOWNLOADS)[: size + 1]
+
+
+def _search_params(words: str) -> tuple[str, str, str]:
+    """What a search's words become among _search_rows' parameters: themselves (full text), their lower case
+    (the exact name), the LIKE pattern of a name holding them."""
+    lowered = words.lower()
+    return words, lowered, f"%{connection.ops.prep_for_like_query(lowered)}%"
+
+
+# The stand-in words: not hexadecimal (no hash lookup), and different in lower case.
+_SEARCH_PAGES = CompiledModels(_search_params, ("Zq9StandIn",))
+
+
+def _any_of(branches: list[QuerySet]) -> Q:
+    """Models whose id one of these sliced id queries gives. PostgreSQL: one IN over their UNION ALL, a semi-join
+    that reads each model by its primary key. SQLite, which cannot order or limit the parts of a UNION: an IN for
+    each."""
+    first, *rest = branches
+    if rest and connection.features.supports_slicing_ordering_in_compound:
+        return Q(pk__in=first.union(*rest, all=True))
+    condition = Q(pk__in=first)
+    for branch in rest:
+        condition |= Q(pk__in=branch)
+    return condition
 
 
 def _tagged(tag: str) -> Exists:
@@ -239,6 +283,13 @@ class ModelFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        """`queryset`: the models to filter; by default the visible ones as lists show them
+        (selectors.models_brief), whose searches are compiled (search_key)."""
+        self.listed = queryset is None
+        if queryset is None:
+            from catalog.selectors import models_brief  # here: selectors reads this module's hash lookups
+
+            queryset = models_brief(Model.objects.visible())
         # django-filter deep-copies every filter for each FilterSet: with the form (below) that took 2 of the
         # 3.4 ms of making and validating one here. A filter holds its FilterSet (parent) and model, and a method
         # filter a FilterMethod bound to itself; the rest is set when the class is made and never changed. So:
@@ -342,5 +393,26 @@ class ModelFilterSet(django_filters.FilterSet):
         """A page of this FilterSet's models in its order. Raises BadCursor for a cursor not given out here."""
         ordering = self.ordering()
         if ordering == ("-relevance", "-id") and self.search_value():
-            return search_page(self.unsearched, self.search_value(), cursor, size)
+            return search_page(self.unsearched, self.search_value(), cursor, size, key=self.search_key())
         return keyset_page(self.qs, ordering, cursor, size)
+
+    # Filters whose values are a few fixed ones, and that read nothing from the catalog to filter.
+    FIXED_FILTERS = frozenset(
+        {"provider", "commercial_use", "no_credit", "derivatives", "nsfw", "availability", "featured"}
+    )
+
+    def search_key(self) -> tuple | None:
+        """What names the models a search here reads from (`unsearched`), for search_page to keep its SQL under:
+        the other filters' values, when the FilterSet reads its own models (`listed`) and every filter set is
+        one of FIXED_FILTERS. None otherwise: a type, base model, creator or tag is free text (keys without
+        end), and a tag's id is read when filtering (a key would keep an id the catalog has since changed)."""
+        if not self.listed:
+            return None
+        key = []
+        for name, value in self.form.cleaned_data.items():
+            if name in ("query", "sort") or value in (None, "", []):
+                continue
+            if name not in self.FIXED_FILTERS:
+                return None
+            key.append((name, tuple(value) if isinstance(value, list) else value))
+        return tuple(key)

@@ -8,7 +8,7 @@ from django.utils.cache import add_never_cache_headers
 from catalog import selectors
 from catalog.context_processors import nsfw_view
 from catalog.filters import SORT_CHOICES, ModelFilterSet
-from catalog.models import Creator, Model, ModelType, ModelVersion, Tag
+from catalog.models import Creator, ModelType, ModelVersion, Tag
 from catalog.pagination import BadCursor
 
 PAGE_SIZE = 24
@@ -27,7 +27,7 @@ def _list_page(request: HttpRequest, *, heading: str, **fixed: str) -> HttpRespo
     view = nsfw_view(request)
     if view == "hide" and "nsfw" not in params:
         params["nsfw"] = "false"  # NSFW models are hidden unless the viewer chose to see them
-    filterset = ModelFilterSet(params, queryset=selectors.models_brief(Model.objects.visible()))
+    filterset = ModelFilterSet(params)  # the visible models, as lists show them
     if not filterset.is_valid():
         return render(
             request,

@@ -165,7 +165,8 @@ class ModelViewSet(StrictParamsMixin, viewsets.ReadOnlyModelViewSet):
     def filter_queryset(self, queryset):
         if self.action != "list":
             return queryset
-        filterset = ModelFilterSet(self.request.query_params, queryset=queryset, request=self.request)
+        # The FilterSet's own models are get_queryset's for a list: the visible ones, as lists show them.
+        filterset = ModelFilterSet(self.request.query_params, request=self.request)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         self.filterset_ordering = filterset.ordering()

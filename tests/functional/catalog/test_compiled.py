@@ -129,3 +129,118 @@ def test_json_columns_read_as_the_orm_reads_them(catalog) -> None:
     # jsonb keeps numbers as numerics (1.5e300 comes back as an integer, -0.0 as 0.0), the ORM and this alike.
     assert [rows[i]["meta"] for i in (0, 2, 3)] == [metas[i] for i in (0, 2, 3)]
     assert type(rows[0]["meta"]["seed"]) is int and rows[0]["meta"]["low"] == -(2**63) - 1
+
+
+def _searchable(names_and_texts: list[tuple[str, str]]) -> None:
+    from catalog.models import Model
+    from catalog.services import model_search_text_refresh
+    from tests.factories import ModelFactory
+
+    for i, (name, text) in enumerate(names_and_texts):
+        ModelFactory(
+            name=name, description=f"<p>{text}</p>", download_count=(i * 37) % 11
+        )  # ties on downloads
+    for model in Model.objects.all():
+        model_search_text_refresh(model)
+
+
+def _seen(page) -> list[tuple]:
+    return [
+        (
+            m.pk,
+            m.tier,
+            m.relevance,
+            m.creator.username if m.creator else None,
+            sorted(m.get_deferred_fields()),
+        )
+        for m in page.rows
+    ]
+
+
+def test_a_search_page_read_by_compiled_sql_is_the_querysets_for_every_word(catalog, monkeypatch) -> None:
+    """Words with what LIKE and full text treat specially (%, _, a backslash, quotes, a minus), cases, accents, an
+    exact name: each first page read with a key (SQL kept once, the words put in) is what building the queryset
+    gives, row for row, tier, relevance, creator and deferred columns alike, and so is its cursor."""
+    from catalog import filters
+    from catalog.filters import ModelFilterSet, search_page
+
+    _searchable(
+        [
+            ("Nebula", "sky"), ("nebula style", "a nebula sky"), ("Galaxy", "nebula"), ("50% off_cut", "percent"),
+            ("50 percent", "half off"), ("back\\slash", "slash"), ("Große Äpfel", "straße"), ("O'Brien", "quote"),
+            ("Nebula-Lite", "not -nebula"),
+        ]
+    )  # fmt: skip
+    built = []
+    build = filters._search_rows
+    monkeypatch.setattr(filters, "_search_rows", lambda *a: built.append(a[1]) or build(*a))
+    base = ModelFilterSet({}).unsearched
+    words = ["nebula", "NEBULA", "Nebula", "nebula style", "50%", "off_cut", "_", "%", "back\\slash", "\\",
+             "große", "GROSSE", "o'brien", '"half off"', "-nebula", "nebula -sky", "sky", "realistic", "zz"]  # fmt: skip
+    found = 0
+    for word in words:
+        compiled = search_page(base, word, None, 3, key=("test",))
+        orm = search_page(base, word, None, 3)
+        assert _seen(compiled) == _seen(orm), word
+        assert compiled.next_cursor == orm.next_cursor, word
+        found += bool(compiled.rows)
+    assert found >= 12
+    if connection.vendor == "postgresql":
+        assert built.count("Zq9StandIn") == 1  # compiled once for the key, with the stand-in words
+        assert len(built) == 1 + len(words)  # each ORM read built its own
+    else:
+        assert "Zq9StandIn" not in built and len(built) == 2 * len(words)  # SQLite: built each time
+
+    with CaptureQueriesContext(connection) as queries:
+        page = search_page(base, "nebula", None, 3, key=("test",))
+    assert len(queries) == 1 and [m.name for m in page.rows] == [
+        "Nebula",
+        "Nebula-Lite",
+        "nebula style",
+    ]  # by downloads: 10, 4
+
+
+def test_a_search_key_names_only_filters_of_fixed_values(catalog) -> None:
+    from catalog.filters import ModelFilterSet
+
+    def key(params, **kwargs):
+        filterset = ModelFilterSet(params, **kwargs)
+        assert filterset.is_valid(), filterset.errors
+        return filterset.search_key()
+
+    assert key({"query": "x"}) == ()
+    assert key({"query": "x", "nsfw": "false", "availability": ["active"]}) == (
+        ("nsfw", False),
+        ("availability", ("active",)),
+    )
+    assert key({"query": "x", "nsfw": "true"}) != key({"query": "x", "nsfw": "false"})
+    for free in ({"tag": "anime"}, {"type": "LORA"}, {"base_model": "SDXL 1.0"}, {"creator": "someone"}):
+        assert key({"query": "x", **free}) is None, free  # free text: a key per value, without end
+    from catalog.models import Model
+
+    assert (
+        key({"query": "x"}, queryset=Model.objects.all()) is None
+    )  # not its own models: nothing to name them
+
+
+def test_compiled_models_past_their_limit_are_built_each_time(catalog) -> None:
+    from catalog.compiled import CompiledModels
+    from catalog.models import Model
+
+    built = []
+
+    def build(name):
+        built.append(name)
+        return Model.objects.select_related("creator").filter(name__gte=name).order_by("name")
+
+    query = CompiledModels(lambda name: (name,), ("Zq9StandIn",), limit=1)
+    first = query("a", build, "M")
+    assert [m.pk for m in first] == [m.pk for m in build("M")] and first and first[0].creator
+    del built[-1]
+    query("a", build, "N")
+    query("b", build, "N")  # past the limit
+    query("b", build, "O")
+    if connection.vendor == "postgresql":
+        assert built == ["Zq9StandIn", "N", "O"]
+    else:
+        assert built == ["M", "N", "N", "O"]
