@@ -13,14 +13,17 @@ case: one list of ids, which a `__any_of` lookup (catalog/lookups.py) passes as 
 Where an argument is not among the parameters as it was given (SQLite spells a list as one parameter per id), or
 on another database, the queryset is built and run as usual. Either way the rows are what `.values()` gives.
 
-`CompiledModels` does the same for a queryset of model instances, a search's page say (filters.search_page):
-building and compiling its three tiers, their union and its ordering took the ORM 2.7 of a search's 5.4 ms.
+`CompiledModels` does the same for a queryset of model instances, the first page of a list or a search say
+(ModelFilterSet.page): building and compiling a search's three tiers, their union and its ordering took the ORM
+2.7 of its 5.4 ms.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -90,22 +93,32 @@ class CompiledModels:
     SQL compiled once per key. A call names its key (None: build and run as usual), how to build the queryset
     (`build(*args)`, a model queryset on the default database without prefetching) and its arguments. What the
     arguments become among the query's parameters is `params(*args)`, a tuple (a search's words, their lower
-    case, their LIKE pattern): its places are found by compiling with `stand_ins`, whose values no other
-    parameter has. Keys must be few (the kind of query, never a user's value): `limit` bounds them; past it,
-    queries are built as usual."""
+    case, their LIKE pattern): their places are found by compiling with `stand_ins`, whose values no other
+    parameter has, and a query that holds a stand-in in any other way is not kept. A key names the kind of
+    query (its filters' values, its order, its size), never a value the call puts in: the `limit` keys used
+    last are kept."""
 
-    def __init__(self, params: Callable[..., tuple], stand_ins: tuple, *, limit: int = 64) -> None:
+    def __init__(self, params: Callable[..., tuple], stand_ins: tuple, *, limit: int = 256) -> None:
         self.params = params
         self.stand_ins = stand_ins
         self.limit = limit
-        self._compiled: dict[Hashable, CompiledModel | None] = {}
+        self._compiled: OrderedDict[Hashable, CompiledModel | None] = OrderedDict()
+        self._lock = threading.Lock()
 
     def __call__(self, key: Hashable | None, build: Callable[..., QuerySet], *args: Any) -> list[Any]:
-        if key is None or (key not in self._compiled and len(self._compiled) >= self.limit):
+        if key is None:
             return list(build(*args))
-        if key not in self._compiled:
-            self._compiled[key] = _compile_models(build, self.stand_ins, self.params(*self.stand_ins))
-        compiled = self._compiled[key]
+        with self._lock:
+            known = key in self._compiled
+            compiled = self._compiled.get(key)
+            if known:
+                self._compiled.move_to_end(key)
+        if not known:
+            compiled = _compile_models(build, self.stand_ins, self.params(*self.stand_ins))
+            with self._lock:
+                self._compiled[key] = compiled
+                while len(self._compiled) > self.limit:
+                    self._compiled.popitem(last=False)
         if compiled is None:
             return list(build(*args))
         return compiled.run(self.params(*args))
@@ -155,8 +168,8 @@ class CompiledModel:
 
 def _compile_models(build: Callable[..., QuerySet], args: tuple, stand_ins: tuple) -> CompiledModel | None:
     """build(*args) compiled, with the places of `stand_ins` among its parameters; None where it cannot be kept
-    (another database, a queryset that prefetches or is not of model instances, a stand-in not among the
-    parameters)."""
+    (another database, a queryset that prefetches or is not of model instances, no stand-in among the parameters
+    or one held some other way)."""
     if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
         return None
     qs = build(*args)
@@ -172,7 +185,15 @@ def _compile_models(build: Callable[..., QuerySet], args: tuple, stand_ins: tupl
         for value, stand_in in enumerate(stand_ins)
         if _same(param, stand_in)
     ]
-    if {value for _, value in slots} != set(range(len(stand_ins))):
+    slotted = {position for position, _ in slots}
+    texts = [stand_in for stand_in in stand_ins if isinstance(stand_in, str)]
+    if any(text in sql for text in texts) or any(
+        isinstance(param, str) and any(text in param for text in texts)
+        for position, param in enumerate(params)
+        if position not in slotted
+    ):
+        return None  # a stand-in made into something else (a prefix, a pattern not declared): not put back
+    if stand_ins and not slots:
         return None
     return CompiledModel(compiler, sql, tuple(params), slots)
 

@@ -42,6 +42,7 @@ from catalog.pagination import (
     keyset_after,
     keyset_order,
     keyset_page,
+    page_of,
 )
 
 # sort value -> ordering; every ordering ends with a unique column so a cursor is stable.
@@ -212,6 +213,9 @@ def _search_params(words: str) -> tuple[str, str, str]:
 
 # The stand-in words: not hexadecimal (no hash lookup), and different in lower case.
 _SEARCH_PAGES = CompiledModels(_search_params, ("Zq9StandIn",))
+# First pages in a sort (ModelFilterSet._first_rows): searched (the words put in), and not.
+_SEARCHED_PAGES = CompiledModels(_search_params, ("Zq9StandIn",))
+_LISTED_PAGES = CompiledModels(lambda: (), ())
 
 
 def _any_of(branches: list[QuerySet]) -> Q:
@@ -394,7 +398,24 @@ class ModelFilterSet(django_filters.FilterSet):
         ordering = self.ordering()
         if ordering == ("-relevance", "-id") and self.search_value():
             return search_page(self.unsearched, self.search_value(), cursor, size, key=self.search_key())
-        return keyset_page(self.qs, ordering, cursor, size)
+        if cursor:
+            return keyset_page(self.qs, ordering, cursor, size)
+        return page_of(self._first_rows(ordering, size), ordering, size, is_first=True)
+
+    def _first_rows(self, ordering: tuple[str, ...], size: int) -> list[Model]:
+        """The first `size + 1` models in `ordering`, read with SQL compiled once per search_key, ordering and
+        size (the words of a search put in); built as usual where search_key is None or the search is a hash."""
+        key, words = self.search_key(), self.search_value()
+        if key is None or HEX.match(words):
+            return list(keyset_order(self.qs, ordering)[: size + 1])
+
+        def build(*searched: str) -> QuerySet[Model]:
+            qs = search_models(self.unsearched, *searched) if searched else self.unsearched
+            return keyset_order(qs, ordering)[: size + 1]
+
+        if words:
+            return _SEARCHED_PAGES((key, ordering, size), build, words)
+        return _LISTED_PAGES((key, ordering, size), build)
 
     # Filters whose values are a few fixed ones, and that read nothing from the catalog to filter.
     FIXED_FILTERS = frozenset(

@@ -104,8 +104,12 @@ def keyset_page(qs: QuerySet, ordering: tuple[str, ...], cursor: str | None, siz
     qs = keyset_order(qs, ordering)
     if cursor:
         qs = keyset_after(qs, ordering, cursor)
-    rows = list(qs[: size + 1])
+    return page_of(list(qs[: size + 1]), ordering, size, is_first=not cursor)
+
+
+def page_of(rows: list, ordering: tuple[str, ...], size: int, *, is_first: bool) -> Page:
+    """The page of `size` rows in `ordering` that `size + 1` rows read make: the one more says a page follows."""
     more = len(rows) > size
     rows = rows[:size]
     next_cursor = cursor_for(rows[-1], ordering) if more and rows else None
-    return Page(rows=rows, next_cursor=next_cursor, is_first=not cursor)
+    return Page(rows=rows, next_cursor=next_cursor, is_first=is_first)

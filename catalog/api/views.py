@@ -80,44 +80,32 @@ class Cursor(CursorPagination):
 
 
 class ModelCursor(Cursor):
-    """Cursor pagination in the order the `sort` parameter asks for. A search in relevance order is paged by the
-    FilterSet (tier by tier, see filters.search_page), forward only."""
+    """The model list pages as the list page does, by the FilterSet (filters.ModelFilterSet.page): in the order
+    the `sort` parameter asks for (models without a date or rating last) or, searching, by relevance; each page
+    in constant time at any depth, forward only. (DRF's cursor paging pages by the sort value's text: it left out
+    the models without a date in `oldest`, and could fail on "None" as a date in `newest`.)"""
 
-    search_next: str | None = None
-    searching = False
-
-    def get_ordering(self, request, queryset, view):
-        return view.filterset_ordering
+    next_cursor: str | None = None
 
     def paginate_queryset(self, queryset, request, view=None):
-        filterset = getattr(view, "filterset", None)
-        if (
-            filterset is None
-            or not filterset.search_value()
-            or view.filterset_ordering != ("-relevance", "-id")
-        ):
-            return super().paginate_queryset(queryset, request, view)
-        self.searching, self.request = True, request
+        self.request = request
         self.page_size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()
         try:
-            page = filterset.page(request.query_params.get(self.cursor_query_param), self.page_size)
+            page = view.filterset.page(request.query_params.get(self.cursor_query_param), self.page_size)
         except BadCursor:
             raise ValidationError({"cursor": ["Not a cursor this API gave out."]}) from None
-        self.search_next = page.next_cursor
+        self.next_cursor = page.next_cursor
+        self.display_page_controls = self.next_cursor is not None and self.template is not None
         return page.rows
 
     def get_next_link(self):
-        if not self.searching:
-            return super().get_next_link()
-        return (
-            replace_query_param(self.base_url, self.cursor_query_param, self.search_next)
-            if self.search_next
-            else None
-        )
+        if not self.next_cursor:
+            return None
+        return replace_query_param(self.base_url, self.cursor_query_param, self.next_cursor)
 
     def get_previous_link(self):
-        return None if self.searching else super().get_previous_link()
+        return None
 
 
 KNOWN_PARAMS = {"cursor", "limit", "format"}
@@ -169,7 +157,6 @@ class ModelViewSet(StrictParamsMixin, viewsets.ReadOnlyModelViewSet):
         filterset = ModelFilterSet(self.request.query_params, request=self.request)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
-        self.filterset_ordering = filterset.ordering()
         self.filterset = filterset
         return filterset.qs
 
