@@ -182,14 +182,22 @@ def _search_rows(
     query orders by it without being told which tier found it. A name tier is asked only its own condition: a
     name that is or holds the search matches it, so the full-text condition would add nothing to those two
     branches but its planning (about a millisecond each on PostgreSQL, which estimates the words' frequency from
-    search_vector's statistics)."""
+    search_vector's statistics).
+
+    On a first page a tier need not leave out the tiers above it: a row of a higher tier it holds takes the place
+    of one of its own only when that row is on the page too, before all of them. After a cursor it must, or the
+    rows of higher tiers past the cursor's downloads would come again. (Leaving them out cost a first page's
+    planning 0.3 of its 1.1 ms.)"""
     lowered = value.lower()
     named = qs.alias(name_lower=Lower("name"))
-    tiers = [
-        (2, named.filter(name_lower=lowered)),
-        (1, named.filter(name_lower__contains=lowered).exclude(name_lower=lowered)),
-        (0, named.filter(_text_or_hash(value)).exclude(name_lower__contains=lowered)),
-    ]
+    named_so, holds_it = named.filter(name_lower=lowered), named.filter(name_lower__contains=lowered)
+    full_text = named.filter(_text_or_hash(value))
+    if after:
+        holds_it, full_text = (
+            holds_it.exclude(name_lower=lowered),
+            full_text.exclude(name_lower__contains=lowered),
+        )
+    tiers = [(2, named_so), (1, holds_it), (0, full_text)]
     branches = []
     for tier, branch in tiers:  # every tier on every first page, so the query does not vary with the search
         if after and tier > after[0]:
