@@ -6,6 +6,12 @@
 keep-alive connection; it takes paths round-robin (or by weight, for a mix) until the request count or the
 time limit is reached. Prints one JSON object: count, errors (non-2xx and failed connections, with examples),
 requests per second and client-side latency percentiles in milliseconds.
+
+    python -m benchmarks.load --interleave --base - --urls pairs.json --requests 600
+
+asks several servers the same question in turn from one client ([base, path] pairs; a result for each, its
+requests per second being one over its mean latency), for a comparison that the machine's moments of noise
+cannot tilt.
 """
 
 from __future__ import annotations
@@ -97,6 +103,58 @@ def run(base: str, paths: list, *, concurrency: int, requests: int, duration: fl
     }
 
 
+def run_interleaved(targets: list[list[str]], *, requests: int, duration: float) -> list[dict]:
+    """One client asking each of `targets` ([base, path] pairs: a server each) in turn, one request at a time,
+    over a keep-alive connection to each: their latencies are measured in the same moments, so that a machine
+    busy for a while slows each alike. Gives a result per target, as `run` gives one."""
+    connections: dict[str, http.client.HTTPConnection] = {}
+    latencies: list[list[float]] = [[] for _ in targets]
+    errors: list[list[str]] = [[] for _ in targets]
+    statuses: list[dict[int, int]] = [{} for _ in targets]
+    began = time.perf_counter()
+    deadline = began + duration
+    for n in range(requests):
+        if time.perf_counter() >= deadline:
+            break
+        index = n % len(targets)
+        base, path = targets[index]
+        connection = connections.get(base)
+        if connection is None:
+            parts = urlsplit(base)
+            connection = connections[base] = http.client.HTTPConnection(
+                parts.hostname, parts.port, timeout=30
+            )
+        start = time.perf_counter()
+        try:
+            connection.request("GET", path, headers={"Accept-Encoding": "gzip"})
+            response = connection.getresponse()
+            response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            connection.close()
+            del connections[base]
+            errors[index].append(f"{path}: {type(exc).__name__}: {exc}")
+            continue
+        latencies[index].append((time.perf_counter() - start) * 1000)
+        statuses[index][response.status] = statuses[index].get(response.status, 0) + 1
+        if not 200 <= response.status < 300:
+            errors[index].append(f"{path}: HTTP {response.status}")
+    wall = time.perf_counter() - began
+    for connection in connections.values():
+        connection.close()
+    return [
+        {
+            "count": len(latencies[i]),
+            "errors": len(errors[i]),
+            "error_examples": errors[i][:5],
+            "statuses": statuses[i],
+            "seconds": round(wall, 3),
+            "rps": round(len(latencies[i]) / (sum(latencies[i]) / 1000), 1) if latencies[i] else None,
+            **summary(latencies[i]),
+        }
+        for i in range(len(targets))
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", required=True)
@@ -104,9 +162,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--duration", type=float, default=20.0, help="seconds at most")
+    parser.add_argument(
+        "--interleave",
+        action="store_true",
+        help="urls.json holds [base, path] pairs: one client asks each in turn (--base is not read)",
+    )
     args = parser.parse_args(argv)
     with open(args.urls) as f:
         paths = json.load(f)
+    if args.interleave:
+        json.dump(run_interleaved(paths, requests=args.requests, duration=args.duration), sys.stdout)
+        return 0
     result = run(
         args.base, paths, concurrency=args.concurrency, requests=args.requests, duration=args.duration
     )

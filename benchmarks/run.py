@@ -359,6 +359,18 @@ def load(base: str, paths: list, *, concurrency: int, requests: int, duration: f
     return json.loads(out.stdout)
 
 
+def load_interleaved(targets: list[list[str]], *, requests: int, duration: float) -> list[dict]:
+    """benchmarks.load's one client asking each [base, path] in turn: a result for each."""
+    urls = WORK / f"targets-{time.monotonic_ns()}.json"
+    urls.write_text(json.dumps(targets))
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.load", "--interleave", "--base", "-", "--urls", str(urls),
+         "--requests", str(requests), "--duration", str(duration)],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(out.stdout)
+
+
 def scenarios(total: int) -> dict[str, list[str]]:
     """Each scenario's paths, drawn from the catalog as it is now."""
     from django.db.models import Count, Q
@@ -620,19 +632,24 @@ def peer_figures(total: int, *, requests: int, duration: float) -> dict | None:
         rows = {}
         for name, (theirs, ours) in pairs.items():
             row = {"datasette_path": theirs, "catalog_path": ours}
-            for who, base, path_ in (
+            targets = (
                 ("datasette", f"http://127.0.0.1:{port}", theirs),
                 ("catalog", server.base, ours),
                 ("catalog_kept", kept.base, ours),
-            ):
+            )
+            for _, base, path_ in targets:
                 load(base, [path_], concurrency=4, requests=40, duration=5)  # every worker has answered it
-                for concurrency in (1, 8):
-                    result = load(
-                        base, [path_], concurrency=concurrency, requests=requests, duration=duration
-                    )
-                    row[f"{who}_c{concurrency}"] = result
+            # Concurrency 1: one client asks the three in turn, so that they are timed in the same moments.
+            alike = load_interleaved(
+                [[base, path_] for _, base, path_ in targets], requests=3 * requests, duration=3 * duration
+            )
+            for (who, _, _), result in zip(targets, alike, strict=True):
+                row[f"{who}_c1"] = result
+            for who, base, path_ in targets:
+                row[f"{who}_c8"] = load(base, [path_], concurrency=8, requests=requests, duration=duration)
             ratio = row["catalog_c1"]["p95_ms"] / row["datasette_c1"]["p95_ms"]
             row["p95_ratio_c1"] = round(ratio, 2)
+            row["p50_ratio_c1"] = round(row["catalog_c1"]["p50_ms"] / row["datasette_c1"]["p50_ms"], 2)
             row["rps_ratio_c8"] = round(row["catalog_c8"]["rps"] / row["datasette_c8"]["rps"], 2)
             row["kept_p95_ratio_c1"] = round(
                 row["catalog_kept_c1"]["p95_ms"] / row["datasette_c1"]["p95_ms"], 2
@@ -642,7 +659,8 @@ def peer_figures(total: int, *, requests: int, duration: float) -> dict | None:
             log(
                 f"  peer {name}: catalog p95 {row['catalog_c1']['p95_ms']:.1f} ms computed, "
                 f"{row['catalog_kept_c1']['p95_ms']:.1f} ms kept, vs Datasette "
-                f"{row['datasette_c1']['p95_ms']:.1f} ms (x{ratio:.2f}, x{row['kept_p95_ratio_c1']:.2f})"
+                f"{row['datasette_c1']['p95_ms']:.1f} ms (x{ratio:.2f}, x{row['kept_p95_ratio_c1']:.2f}; "
+                f"p50 x{row['p50_ratio_c1']:.2f})"
             )
     finally:
         process.terminate()
