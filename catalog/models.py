@@ -247,7 +247,11 @@ class Model(TimestampedModel):
     class Meta:
         ordering = ["-download_count", "-id"]
         indexes = [
-            models.Index(fields=["-download_count", "-id"], name="model_downloads_idx"),
+            # With the name (and hidden): a search's "name holds it" tier walks this index until a page of
+            # names is found, reading the names from the index alone (catalog/filters.py, _search_rows).
+            models.Index(
+                fields=["-download_count", "-id"], name="model_downloads_idx", include=["name", "hidden"]
+            ),
             models.Index(fields=["-favorite_count", "-id"], name="model_favorites_idx"),
             models.Index(fields=["-rating", "-id"], name="model_rating_idx"),
             models.Index(fields=["-image_count", "-id"], name="model_images_idx"),
