@@ -137,11 +137,7 @@ class CompiledModel:
         self.init_list = [column[0].target.attname for column in select[self.start : self.end]]
         self.related = get_related_populators(klass_info, select, DEFAULT_DB_ALIAS)
         self.annotations = list(compiler.annotation_col_map.items())
-        columns = [column[0] for column in select[: compiler.col_count]]
-        self.converters = [
-            (position, [_faster(function) for function in functions], expression)
-            for position, (functions, expression) in compiler.get_converters(columns).items()
-        ]
+        self.converters = _converters(compiler)
 
     def run(self, values: tuple) -> list[Any]:
         params = list(self.params)
@@ -179,12 +175,7 @@ def _compile_models(build: Callable[..., QuerySet], args: tuple, stand_ins: tupl
         return None
     compiler = qs.query.get_compiler(using=DEFAULT_DB_ALIAS)
     sql, params = compiler.as_sql()
-    slots = [
-        (position, value)
-        for position, param in enumerate(params)
-        for value, stand_in in enumerate(stand_ins)
-        if _same(param, stand_in)
-    ]
+    slots = _slots(params, stand_ins)
     slotted = {position for position, _ in slots}
     texts = [stand_in for stand_in in stand_ins if isinstance(stand_in, str)]
     if any(text in sql for text in texts) or any(
@@ -209,21 +200,11 @@ def _compile(build: Callable[..., QuerySet], stand_ins: tuple) -> Compiled | Non
     query = qs.query
     compiler = query.get_compiler(using=DEFAULT_DB_ALIAS)
     sql, params = compiler.as_sql()
-    slots = [
-        (position, arg)
-        for position, param in enumerate(params)
-        for arg, stand_in in enumerate(stand_ins)
-        if _same(param, stand_in)
-    ]
+    slots = _slots(params, stand_ins)
     if {arg for _, arg in slots} != set(range(len(stand_ins))):  # an argument not passed as it was given
         return None
     names = [*query.extra_select, *query.values_select, *query.annotation_select]
-    fields = [column[0] for column in compiler.select[: compiler.col_count]]
-    converters = [
-        (position, [_faster(function) for function in functions], expression)
-        for position, (functions, expression) in compiler.get_converters(fields).items()
-    ]
-    return sql, tuple(params), slots, names, converters
+    return sql, tuple(params), slots, names, _converters(compiler)
 
 
 def _faster(converter: Callable) -> Callable:
@@ -256,6 +237,25 @@ def _json_value(value: Any, expression: Any, connection: Any) -> Any:
         return json.loads(value)
     except json.JSONDecodeError:
         return value
+
+
+def _slots(params: Any, stand_ins: tuple) -> list[tuple[int, int]]:
+    """(place among the parameters, which stand-in) of each parameter that is a stand-in."""
+    return [
+        (position, which)
+        for position, param in enumerate(params)
+        for which, stand_in in enumerate(stand_ins)
+        if _same(param, stand_in)
+    ]
+
+
+def _converters(compiler: Any) -> list[tuple[int, list[Callable], Any]]:
+    """The compiled query's column converters, as the ORM applies them (JSON by orjson: _faster)."""
+    columns = [column[0] for column in compiler.select[: compiler.col_count]]
+    return [
+        (position, [_faster(function) for function in functions], expression)
+        for position, (functions, expression) in compiler.get_converters(columns).items()
+    ]
 
 
 def _same(param: Any, stand_in: Any) -> bool:
