@@ -38,7 +38,6 @@ from catalog.pagination import (
     Page,
     cursor_decode,
     cursor_encode,
-    cursor_for,
     keyset_after,
     keyset_order,
     keyset_page,
@@ -162,15 +161,12 @@ def search_page(
             raise BadCursor(cursor)
         after = (*divmod(relevance, TIER), pk)
     if key is not None and after is None and not HEX.match(value):
-        rows = _SEARCH_PAGES((key, size), lambda words: _search_rows(qs, words, None, size), value)
+        rows = _SEARCHES(("relevance", key, size), lambda words: _search_rows(qs, words, None, size), value)
     else:
         rows = list(_search_rows(qs, value, after, size))
-    more = len(rows) > size
-    rows = rows[:size]
     for row in rows:
         row.relevance = row.tier * TIER + row.download_count
-    return Page(rows=rows, next_cursor=cursor_for(rows[-1], ("-relevance", "-id")) if more and rows else None,
-                is_first=not cursor)  # fmt: skip
+    return page_of(rows, ("-relevance", "-id"), size, is_first=not cursor)
 
 
 def _search_rows(
@@ -219,11 +215,10 @@ def _search_params(words: str) -> tuple[str, str, str]:
     return words, lowered, f"%{connection.ops.prep_for_like_query(lowered)}%"
 
 
-# The stand-in words: not hexadecimal (no hash lookup), and different in lower case.
-_SEARCH_PAGES = CompiledModels(_search_params, ("Zq9StandIn",))
-# First pages in a sort (ModelFilterSet._first_rows): searched (the words put in), and not.
-_SEARCHED_PAGES = CompiledModels(_search_params, ("Zq9StandIn",))
-_LISTED_PAGES = CompiledModels(lambda: (), ())
+# First pages of searches, by relevance (search_page) or in a sort (ModelFilterSet._first_rows), the words put
+# in; the stand-in words are not hexadecimal (no hash lookup) and differ in lower case. And of unsearched lists.
+_SEARCHES = CompiledModels(_search_params, ("Zq9StandIn",))
+_LISTS = CompiledModels(lambda: (), ())
 
 
 def _any_of(branches: list[QuerySet]) -> Q:
@@ -422,8 +417,8 @@ class ModelFilterSet(django_filters.FilterSet):
             return keyset_order(qs, ordering)[: size + 1]
 
         if words:
-            return _SEARCHED_PAGES((key, ordering, size), build, words)
-        return _LISTED_PAGES((key, ordering, size), build)
+            return _SEARCHES(("sorted", key, ordering, size), build, words)
+        return _LISTS((key, ordering, size), build)
 
     # Filters whose values are a few fixed ones, and that read nothing from the catalog to filter.
     FIXED_FILTERS = frozenset(
