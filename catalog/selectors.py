@@ -7,12 +7,12 @@ import time
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
-from django.shortcuts import get_object_or_404
+from django.db.models import Case, Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.http import Http404
 
-from catalog.compiled import CompiledQuery, IdsQuery
+from catalog.compiled import CompiledModels, CompiledQuery, IdsQuery
 from catalog.filters import files_with_hash, hash_fields
-from catalog.models import HASH_FORMATS, Image, IngestRun, Model, ModelFile, ModelVersion, SourceRecord
+from catalog.models import HASH_FORMATS, Image, IngestRun, Model, ModelFile, ModelVersion, SourceRecord, Tag
 
 # The queries of a list's cards (model_cards): each model's newest versions, and those versions' first images.
 _NEWEST_VERSIONS = IdsQuery(
@@ -116,7 +116,7 @@ def model_parts(model_ids: list[int], *version_extra: str) -> dict[int, tuple[li
     if not parts:
         return parts
     for tag in _TAGS(model_ids):
-        parts[tag["model_id"]][0].append(tag["tag__name"])
+        parts[tag["model_id"]][0].append(tag["tag_name"])
     if version_extra not in _VERSIONS:
         _VERSIONS[version_extra] = IdsQuery(
             lambda ids: ModelVersion.objects.filter(model__id__any_of=ids)
@@ -129,10 +129,13 @@ def model_parts(model_ids: list[int], *version_extra: str) -> dict[int, tuple[li
 
 
 # The queries of model_parts and version_rows, compiled once (catalog/compiled.py).
+# A tag's name is read by its id for each of the models' tags (a subquery): joined, PostgreSQL hashed the whole
+# tag table for any list of more than a few models (0.8 of 0.9 ms for a page of 20, growing with the tags).
 _TAGS = IdsQuery(
     lambda ids: Model.tags.through.objects.filter(model__id__any_of=ids)
-    .order_by("tag__name", "tag_id")
-    .values("model_id", "tag__name")
+    .annotate(tag_name=Subquery(Tag.objects.filter(pk=OuterRef("tag_id")).values("name")))
+    .order_by("tag_name", "tag_id")
+    .values("model_id", "tag_name")
 )
 _VERSIONS: dict[tuple[str, ...], IdsQuery] = {}  # by the columns asked besides VERSION_ROW
 _FILES = IdsQuery(
@@ -144,8 +147,20 @@ _IMAGES = IdsQuery(
 
 
 def model_detail(pk: int) -> Model:
-    """One visible model with its creator and description (its card's header): model_parts gives the rest."""
-    return get_object_or_404(models_described(Model.objects.visible()), pk=pk)
+    """One visible model with its creator and description (its card's header): model_parts gives the rest.
+    Raises Http404 when no visible model has this id. The query is compiled once (building and compiling it
+    took the ORM a fifth of a card's time)."""
+    if not 0 < pk <= MAX_ID:  # an id no row can have (and beyond bigint PostgreSQL would compare as numeric)
+        raise Http404(f"No model {pk}")
+    rows = _MODEL_DETAIL("detail", lambda pk: models_described(Model.objects.visible()).filter(pk=pk)[:1], pk)
+    if not rows:
+        raise Http404(f"No model {pk}")
+    return rows[0]
+
+
+MAX_ID = 2**63 - 1
+# One model by its id (model_detail): the id is put in the compiled SQL's place of the stand-in.
+_MODEL_DETAIL = CompiledModels(lambda pk: (pk,), (-7_340_917_264_583,))
 
 
 def files_with_hash_rows(value: str) -> list[dict]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from kombu.exceptions import OperationalError as BrokerError
@@ -25,6 +26,7 @@ from catalog.pagination import BadCursor
 from catalog.selectors import (
     files_by_hashes,
     files_with_hash_rows,
+    model_detail,
     model_parts,
     models_brief,
     models_described,
@@ -87,12 +89,13 @@ class ModelCursor(Cursor):
 
     next_cursor: str | None = None
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(self, filterset, request, view=None):
+        """The rows of the page the request asks for, from a ModelFilterSet (not a queryset)."""
         self.request = request
         self.page_size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()
         try:
-            page = view.filterset.page(request.query_params.get(self.cursor_query_param), self.page_size)
+            page = filterset.page(request.query_params.get(self.cursor_query_param), self.page_size)
         except BadCursor:
             raise ValidationError({"cursor": ["Not a cursor this API gave out."]}) from None
         self.next_cursor = page.next_cursor
@@ -141,6 +144,18 @@ class ModelViewSet(StrictParamsMixin, viewsets.ReadOnlyModelViewSet):
             return models_described(Model.objects.visible())
         return models_brief(Model.objects.visible())
 
+    def get_object(self) -> Model:
+        """The visible model of the URL's id (selectors.model_detail, the card's query); 404 for any other."""
+        pk = self.kwargs["pk"]
+        if not pk.isdecimal():
+            raise NotFound(f"No model {pk[:40]!r}.")
+        try:
+            model = model_detail(int(pk))
+        except Http404:
+            raise NotFound(f"No model {pk}.") from None
+        self.check_object_permissions(self.request, model)
+        return model
+
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         """A model with everything (ModelSerializer's answer, written out from rows: serializers.model_data)."""
         model = self.get_object()
@@ -150,15 +165,25 @@ class ModelViewSet(StrictParamsMixin, viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return s.ModelSerializer if self.action == "retrieve" else s.ModelBriefSerializer
 
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        """A page of the models the FilterSet's parameters ask for, which ModelCursor reads from the FilterSet
+        (its `qs`, the whole filtered queryset, is not built: a first page needs none of it)."""
+        self.filterset = self._filterset()
+        rows = self.paginate_queryset(self.filterset)
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
+
     def filter_queryset(self, queryset):
         if self.action != "list":
             return queryset
+        self.filterset = self._filterset()
+        return self.filterset.qs
+
+    def _filterset(self) -> ModelFilterSet:
         # The FilterSet's own models are get_queryset's for a list: the visible ones, as lists show them.
         filterset = ModelFilterSet(self.request.query_params, request=self.request)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
-        self.filterset = filterset
-        return filterset.qs
+        return filterset
 
 
 class VersionViewSet(StrictParamsMixin, viewsets.ReadOnlyModelViewSet):

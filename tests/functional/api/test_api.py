@@ -129,7 +129,10 @@ def test_model_detail_has_versions_files_images(api, catalog) -> None:
     assert version["images"][0]["prompt"] == "a crane in reeds"
     assert version["images"][0]["seed"] == "18446744073709551615"
     hidden = ModelFactory(hidden=True)
-    assert api.get(f"/api/models/{hidden.pk}/").status_code == 404
+    assert api.get(f"/api/models/{hidden.pk}/").json() == {"detail": f"No model {hidden.pk}."}
+    for pk in ("0", str(2**63), "99999999999999999999999", "inkwash", "12abc"):
+        response = api.get(f"/api/models/{pk}/")
+        assert response.status_code == 404 and response.json()["detail"].startswith("No model"), pk
 
 
 def test_versions_files_images_tags_creators(api, catalog) -> None:

@@ -20,6 +20,16 @@ def test_list_shows_visible_models_only(client) -> None:
     assert client.get(shown.get_absolute_url()).status_code == 200
 
 
+@pytest.mark.parametrize("pk", ["0", "987654321", str(2**63), "99999999999999999999999"])
+def test_a_card_of_an_id_no_model_has_is_the_friendly_404(client, pk) -> None:
+    """Ids past PostgreSQL's bigint included: they are not looked up (compared as numerics, they would be
+    compared with every model's id)."""
+    ModelFactory(name="Aurora Landscapes")
+    for url in (f"/models/{pk}/", f"/models/{pk}/aurora-landscapes/"):
+        response = client.get(url)
+        assert response.status_code == 404 and "Aurora" not in response.content.decode()
+
+
 def test_card_shows_versions_files_and_images(client) -> None:
     version = ModelVersionFactory(name="v2.0", base_model="SDXL 1.0", trained_words=["wtrclr"])
     file = ModelFileFactory(version=version, name="aurora.safetensors", size_bytes=6_938_000_000)
