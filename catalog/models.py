@@ -247,16 +247,19 @@ class Model(TimestampedModel):
     class Meta:
         ordering = ["-download_count", "-id"]
         indexes = [
-            # With the name (and hidden): a search's "name holds it" tier walks this index until a page of
-            # names is found, reading the names from the index alone (catalog/filters.py, _search_rows).
+            # Each sort's index carries the name (and hidden): a search's "name holds it" part walks the index
+            # of its order until a page of names holding the words is found, reading the names from the index
+            # alone (catalog/filters.py: _search_rows, searched_in_order). Only PostgreSQL keeps them.
             models.Index(
                 fields=["-download_count", "-id"], name="model_downloads_idx", include=["name", "hidden"]
             ),
-            models.Index(fields=["-favorite_count", "-id"], name="model_favorites_idx"),
-            models.Index(fields=["-rating", "-id"], name="model_rating_idx"),
-            models.Index(fields=["-image_count", "-id"], name="model_images_idx"),
-            # The date sorts (unknown dates last) have their indexes in migration 0005: SQLite cannot say
-            # NULLS LAST in an index, and PostgreSQL needs it there to serve the sort.
+            models.Index(
+                fields=["-favorite_count", "-id"], name="model_favorites_idx", include=["name", "hidden"]
+            ),
+            models.Index(fields=["-rating", "-id"], name="model_rating_idx", include=["name", "hidden"]),
+            models.Index(fields=["-image_count", "-id"], name="model_images_idx", include=["name", "hidden"]),
+            # The date sorts (unknown dates last) have their indexes in migrations 0005 and 0009: SQLite cannot
+            # say NULLS LAST in an index, and PostgreSQL needs it there to serve the sort.
             models.Index(fields=["name", "id"], name="model_name_idx"),
             models.Index(Lower("name"), name="model_name_ci_idx"),
             # Equality only: declared here, not with db_index, so PostgreSQL is not also given a LIKE-prefix

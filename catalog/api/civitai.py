@@ -24,7 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from catalog.filters import HEX, files_with_hash, search_models
+from catalog.filters import HEX, files_with_hash, searched_in_order
 from catalog.models import Availability, Creator, Model, ModelFile, ModelVersion, Tag, civitai_hashes
 from catalog.pagination import BadCursor, cursor_for, keyset_after, keyset_order
 from catalog.selectors import model_parts, models_described, version_rows
@@ -251,11 +251,8 @@ def _list(params, name: str) -> list[str]:
 
 
 def _models_filtered(params) -> QuerySet[Model]:
+    """The visible models every parameter but the search asks for (models_list searches them)."""
     qs = Model.objects.visible()
-    query = (params.get("query") or "").strip()
-    if query:
-        # The same search as the list page and /api/ (full text on PostgreSQL, hashes exactly).
-        qs = search_models(qs, query)
     if params.get("tag"):
         qs = qs.filter(
             pk__in=Model.tags.through.objects.filter(tag__name__iexact=params["tag"]).values("model_id")
@@ -367,15 +364,20 @@ def models_list(request: Request) -> Response:
         ordering = _ordering(sort)
         ordered = keyset_order(qs, ordering)
         metadata: dict[str, Any] = {}
-        if params.get("cursor") or params.get("query"):
+        query = (params.get("query") or "").strip()
+        if params.get("cursor") or query:
             # A search pages by cursor only, as on Civitai: no count of every match.
-            page_qs = ordered
-            if params.get("cursor"):
-                try:
-                    page_qs = keyset_after(ordered, ordering, params["cursor"])
-                except BadCursor:
-                    raise BadRequest("cursor: not a cursor this API gave out") from None
-            rows = list(models_described(page_qs)[: limit + 1])
+            try:
+                if query:
+                    # The same search as the list page and /api/ (full text on PostgreSQL, hashes exactly).
+                    page_qs = searched_in_order(
+                        models_described(qs), query, ordering, params.get("cursor"), limit
+                    )
+                elif params.get("cursor"):
+                    page_qs = models_described(keyset_after(ordered, ordering, params["cursor"]))[: limit + 1]
+                rows = list(page_qs)
+            except BadCursor:
+                raise BadRequest("cursor: not a cursor this API gave out") from None
         else:
             page = _int(params, "page", 1, 1)
             total = qs.count()
