@@ -159,6 +159,9 @@ def ingest_figures(*, limit: int | None, thumbnails: int) -> dict:
         )
 
     catalog_empty()
+    from config.runtime import freeze_loaded_objects
+
+    freeze_loaded_objects()  # as `manage.py ingest` and the Celery worker do before they ingest
     timed_in_process("in-process")
     timed_in_process("in-process, unchanged")
 

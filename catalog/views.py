@@ -106,7 +106,11 @@ def base_model_detail(request: HttpRequest, name: str) -> HttpResponse:
 
 def stats(request: HttpRequest) -> HttpResponse:
     """Counts by type and base model, and the latest ingest runs."""
-    return render(request, "catalog/stats.html", {"stats": selectors.catalog_stats()})
+    stats, current = selectors.catalog_stats()
+    response = render(request, "catalog/stats.html", {"stats": stats})
+    if not current:  # counts from before the latest change: not an answer to keep
+        add_never_cache_headers(response)
+    return response
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from catalog.models import IngestRun
+from config.runtime import freeze_loaded_objects
 from ingest import services
 from ingest.sources import ingest_run_execute
 
@@ -42,6 +43,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Queued {kind} run #{run.pk} for {len(sources)} source(s).")
             return
         run = services.ingest_run_create(kind=kind, sources=sources, model_type=model_type or "")
+        freeze_loaded_objects()
         bar = tqdm(
             unit=" models", disable=options["no_progress"] or options["verbosity"] == 0, file=self.stderr
         )

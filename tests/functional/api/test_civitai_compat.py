@@ -171,6 +171,42 @@ def test_tags_and_creators_lists_answer_in_civitai_shape(client) -> None:
     )
 
 
+def test_tags_and_creators_are_counted_by_visible_models_and_kept_until_the_catalog_changes(client) -> None:
+    """Most models first, then by name; hidden models are not counted; `query` matches any part in any case;
+    pages of `limit`. The counts are kept until the catalog changes, then counted afresh."""
+    from catalog.models import Model
+    from catalog.services import models_set_hidden
+    from tests.factories import CreatorFactory, TagFactory
+
+    anime, style, ink = TagFactory(name="anime"), TagFactory(name="Animal Style"), TagFactory(name="ink")
+    ana, bo = (
+        CreatorFactory(username="Ana", image_url="https://img.example/ana.png"),
+        CreatorFactory(username="bo"),
+    )
+    for n, (creator, tags) in enumerate(
+        [(ana, [anime, style]), (ana, [anime]), (bo, [anime, ink]), (bo, [ink]), (bo, [style])]
+    ):
+        ModelFactory(name=f"Model {n}", creator=creator, hidden=n == 4).tags.add(*tags)
+
+    def tags(**params) -> list:
+        body = client.get("/api/v1/tags", params).json()
+        return [(item["name"], item["modelCount"]) for item in body["items"]], body["metadata"]
+
+    assert tags()[0] == [("anime", 3), ("ink", 2), ("Animal Style", 1)]
+    assert tags(query="ANIM")[0] == [("anime", 3), ("Animal Style", 1)]
+    page, metadata = tags(limit=2, page=2)
+    assert page == [("Animal Style", 1)]
+    assert metadata["totalItems"] == 3 and metadata["totalPages"] == 2 and "prevPage" in metadata
+    creators = client.get("/api/v1/creators", {"query": "a"}).json()["items"]
+    assert [(c["username"], c["modelCount"], c["image"]) for c in creators] == [
+        ("Ana", 2, "https://img.example/ana.png")
+    ]
+
+    models_set_hidden(models=Model.objects.filter(name="Model 0"), hidden=True)
+    assert tags()[0] == [("anime", 2), ("ink", 2), ("Animal Style", 0)]
+    assert [c["modelCount"] for c in client.get("/api/v1/creators").json()["items"]] == [2, 1]
+
+
 def test_mirror_only_model_answers_under_the_id_its_versions_report(client) -> None:
     page = CORPUS / "mirror-pages" / "Checkpoint.rank-02594.dl-362.rating-1.5.Moto_Rider.md"
     ingest(page)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import ImageFactory, ModelFactory, ModelFileFactory, ModelVersionFactory, TagFactory
@@ -156,11 +160,6 @@ def test_featured_models_come_first_on_the_home_page(client, shelf) -> None:
 
 
 def test_a_model_featured_or_no_longer_featured_shows_so_on_the_next_home_page(client, shelf) -> None:
-    import re
-
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     from catalog.models import Model
     from catalog.services import models_set_featured
 
@@ -183,6 +182,36 @@ def test_a_model_featured_or_no_longer_featured_shows_so_on_the_next_home_page(c
 def test_stats_and_base_model_pages(client, shelf) -> None:
     html = client.get(reverse("catalog:stats")).content.decode()
     assert "By base model" in html and "SD 1.5" in html
+
+
+def _stat(html: str, name: str) -> str:
+    return re.search(rf"<dt>{name}</dt><dd>([^<]*)</dd>", html).group(1)
+
+
+def test_stats_are_counted_once_per_change_of_the_catalog(client, shelf) -> None:
+    """The counts are kept until the catalog changes; after a change, while another request counts them afresh,
+    the page shows the counts from before and is not an answer to keep. The ingest runs are always current."""
+    from django.core.cache import cache
+
+    from catalog.models import IngestRun, Model
+    from catalog.services import models_set_hidden
+
+    models = _stat(client.get("/stats/").content.decode(), "Models")
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/stats/").content.decode()
+    assert _stat(html, "Models") == models and len(queries) == 1  # the runs alone
+    run = IngestRun.objects.create(kind="cli", sources=["https://civitai.com/models/1"])
+    assert f"#{run.pk} cli" in client.get("/stats/").content.decode()
+
+    models_set_hidden(models=Model.objects.filter(pk=Model.objects.visible().first().pk), hidden=True)
+    assert cache.add("catalog:stats:counting", 1, 30)  # as if another request were counting them now
+    meanwhile = client.get("/stats/")
+    assert _stat(meanwhile.content.decode(), "Models") == models
+    assert "no-store" in meanwhile["Cache-Control"]
+    cache.delete("catalog:stats:counting")
+    after = client.get("/stats/")
+    assert _stat(after.content.decode(), "Models") == str(int(models) - 1)
+    assert "no-store" not in after.get("Cache-Control", "")
     assert card_names(client.get(reverse("catalog:base_model", args=["SDXL 1.0"]))) == ["Beta"]
     assert client.get(reverse("catalog:base_model", args=["SD 9"])).status_code == 404
     assert client.get(reverse("catalog:creator", args=["nobody-at-all"])).status_code == 404
