@@ -107,11 +107,12 @@ def version_rows(versions: QuerySet[ModelVersion], *extra: str) -> list[dict]:
     """Versions as plain rows (column: value), in the queryset's order, each with its "files" and "images" (by
     position) as rows too, in three queries. For answers that show hundreds of rows (a Civitai-shaped page of 20
     models holds ~450): model instances and the ORM's prefetching cost twice the time of the whole answer."""
-    return _with_files_and_images(list(versions.values(*VERSION_ROW, *extra)))
+    return with_files_and_images(list(versions.values(*VERSION_ROW, *extra)))
 
 
-def _with_files_and_images(rows: list[dict]) -> list[dict]:
-    """Version rows, each given its files and images as rows (two queries for all of them)."""
+def with_files_and_images(rows: list[dict]) -> list[dict]:
+    """Version rows (VERSION_ROW), each given its "files" and "images" (by position) as rows too, in two queries
+    for all of them."""
     by_id: dict[int, dict] = {}
     for row in rows:
         row["files"], row["images"] = [], []
@@ -137,7 +138,7 @@ def model_parts(model_ids: list[int], *version_extra: str) -> dict[int, tuple[li
             .order_by("model_id", "position", "-id")
             .values(*VERSION_ROW, *version_extra)
         )
-    for version in _with_files_and_images(_VERSIONS[version_extra](model_ids)):
+    for version in with_files_and_images(_VERSIONS[version_extra](model_ids)):
         parts[version["model_id"]][1].append(version)
     return parts
 

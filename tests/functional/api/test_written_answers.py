@@ -69,6 +69,35 @@ def test_detail_answers_are_what_drf_gives(models) -> None:
     assert api.get(f"/api/models/{models[-1].pk}/").json()["versions"] == []
 
 
+def test_version_answers_are_what_drf_gives(models) -> None:
+    """The version list, paged to the end, and each version's detail: VersionSerializer's answers."""
+    from catalog.api.serializers import VersionSerializer
+    from catalog.models import ModelVersion
+
+    request = APIRequestFactory().get("/", HTTP_HOST="testserver")
+    api = APIClient()
+    versions = ModelVersion.objects.filter(model__hidden=False).prefetch_related("files", "images")
+    expected = {
+        v.pk: json.loads(drf_json(VersionSerializer(v, context={"request": request}).data)) for v in versions
+    }
+    assert len(expected) >= 10 and any(item["images"] for item in expected.values())
+    seen, url = [], "/api/versions/?limit=4"
+    while url:
+        assert len(seen) <= len(expected), "the cursor went round"
+        body = api.get(url).json()
+        seen += body["results"]
+        url = body["next"]
+    assert seen == sorted(expected.values(), key=lambda item: -item["id"])
+    for pk, item in expected.items():
+        response = api.get(f"/api/versions/{pk}/")
+        assert response.content == drf_json(item), pk
+    for pk in ("0", str(2**63), "abc"):
+        assert api.get(f"/api/versions/{pk}/").status_code == 404
+    hidden = ModelVersionFactory(model=ModelFactory(hidden=True))
+    assert api.get(f"/api/versions/{hidden.pk}/").status_code == 404
+    assert api.get("/api/versions/", {"model": hidden.model_id}).json()["results"] == []
+
+
 def test_hash_lookups_answer_what_drf_gives(models) -> None:
     api = APIClient()
     files = list(ModelFile.objects.select_related("version").exclude(hash_sha256=None).order_by("pk")[:15])
