@@ -420,6 +420,10 @@ def scenarios(total: int) -> dict[str, list[str]]:
         "API list (limit 100)": ["/api/models/?limit=100"],
         "API search": [f"/api/models/?query={quote(common)}&limit=20"],
         "API search, rare word": [f"/api/models/?query={quote(rare)}&limit=20"],
+        # Two letters ("xl" of SDXL): no trigram serves them, so a name holding them is found by walking an index.
+        "API search by downloads, two letters": [
+            f"/api/models/?query={quote(TWO_LETTERS)}&sort=downloads&limit=20"
+        ],
         "API detail": [f"/api/models/{pk}/" for pk in cards],
         "hash lookup": [f"/api/files/by-hash/{h}/" for h in hashes],
         "Civitai API search": [f"/api/v1/models?query={quote(common)}&limit=20"],
@@ -427,6 +431,7 @@ def scenarios(total: int) -> dict[str, list[str]]:
 
 
 _WORDS: dict[str, str] = {}
+TWO_LETTERS = "xl"
 
 
 def search_words(total: int) -> tuple[str, str]:
