@@ -190,7 +190,7 @@ def search_page(
             raise BadCursor(cursor)
         after = (*divmod(relevance, TIER), pk)
     if key is not None and after is None and not HEX.match(value):
-        rows = _SEARCHES(("relevance", key, size), lambda words: _search_rows(qs, words, None, size), value)
+        rows = SEARCHES(("relevance", key, size), lambda words: _search_rows(qs, words, None, size), value)
     else:
         rows = list(_search_rows(qs, value, after, size))
     for row in rows:
@@ -244,9 +244,10 @@ def _search_params(words: str) -> tuple[str, str, str]:
     return words, lowered, f"%{connection.ops.prep_for_like_query(lowered)}%"
 
 
-# First pages of searches, by relevance (search_page) or in a sort (ModelFilterSet._first_rows), the words put
-# in; the stand-in words are not hexadecimal (no hash lookup) and differ in lower case. And of unsearched lists.
-_SEARCHES = CompiledModels(_search_params, ("Zq9StandIn",))
+# First pages of searches, by relevance (search_page) or in a sort (ModelFilterSet._first_rows, the Civitai
+# search), the words put in; the stand-in words are not hexadecimal (no hash lookup) and differ in lower case.
+# Keys are tagged by who asks. And of unsearched lists.
+SEARCHES = CompiledModels(_search_params, ("Zq9StandIn",))
 _LISTS = CompiledModels(lambda: (), ())
 
 
@@ -466,7 +467,7 @@ class ModelFilterSet(django_filters.FilterSet):
         if key is None or HEX.match(words):
             return list(build(words) if words else build())
         if words:
-            return _SEARCHES(("sorted", key, ordering, size), build, words)
+            return SEARCHES(("sorted", key, ordering, size), build, words)
         return _LISTS((key, ordering, size), build)
 
     # Filters whose values are a few fixed ones, and that read nothing from the catalog to filter.

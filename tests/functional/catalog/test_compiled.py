@@ -298,3 +298,54 @@ def test_first_pages_read_by_compiled_sql_are_the_querysets_and_their_cursors_go
         api_seen += [m["id"] for m in body["results"]]
         url = body["next"]
     assert api_seen == seen  # the API pages as the page does (it read "None" as a date before: a 500)
+
+
+def test_a_civitai_search_read_by_compiled_sql_answers_as_the_built_one(catalog, client, monkeypatch) -> None:
+    """The Civitai search's first page (filters.SEARCHES, keyed by its fixed parameters): the same answer as
+    building the query each time, for words LIKE and full text treat specially and in each sort; compiled once
+    per key on PostgreSQL. A parameter that is not fixed (a tag) is built each time."""
+    from catalog.api import civitai
+
+    _searchable(
+        [("Nebula", "sky"), ("nebula style", "a nebula sky"), ("Galaxy", "nebula"), ("50% off_cut", "percent"),
+         ("back\\slash", "slash"), ("O'Brien", "quote"), ("Nebula-Lite", "not -nebula"), ("XL Dream", "xl")]
+    )  # fmt: skip
+    built = []
+    searched_in_order = civitai.searched_in_order
+    monkeypatch.setattr(
+        civitai,
+        "searched_in_order",
+        lambda qs, words, *a: built.append(words) or searched_in_order(qs, words, *a),
+    )
+    words = [
+        "nebula",
+        "NEBULA",
+        "50%",
+        "off_cut",
+        "_",
+        "back\\slash",
+        "o'brien",
+        "-nebula",
+        "xl",
+        "zz",
+        " sky ",
+    ]
+    answers = {}
+    for sort in ("Highest Rated", "Most Downloaded", "Newest"):
+        for word in words:
+            params = {"query": word, "sort": sort, "limit": 2, "nsfw": "false"}
+            answers[sort, word] = client.get("/api/v1/models", params).json()
+    if connection.vendor == "postgresql":
+        assert built.count("Zq9StandIn") == 3 and len(built) == 3  # once per sort, then kept
+    else:
+        assert len(built) == 3 * len(words)
+    assert sum(bool(answer["items"]) for answer in answers.values()) >= 20
+
+    monkeypatch.setattr(civitai, "FIXED_PARAMS", frozenset())  # no key: every search built as it comes
+    for (sort, word), answer in answers.items():
+        params = {"query": word, "sort": sort, "limit": 2, "nsfw": "false"}
+        assert client.get("/api/v1/models", params).json() == answer, (sort, word)
+    assert "Zq9StandIn" not in built[3:]
+    before = len(built)
+    assert client.get("/api/v1/models", {"query": "nebula", "tag": "sky"}).status_code == 200
+    assert built[before:] == ["nebula"]
