@@ -427,8 +427,8 @@ class ModelFilterSet(django_filters.FilterSet):
     @cached_property
     def unsearched(self) -> QuerySet[Model]:
         """The models every filter but the search leaves (search_page reads its tiers from them). `page` reads
-        this, not `qs`: a first page read with SQL compiled once needs neither, and the search is the dearest
-        part of building `qs`."""
+        this, not `qs`: `qs` holds the search as one condition, which a page reads its own way (search_page,
+        searched_in_order), and building it is the dearest part of building `qs`."""
         queryset = self.queryset.all()
         if not self.is_bound:
             return queryset
