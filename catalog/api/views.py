@@ -171,23 +171,13 @@ class ModelViewSet(StrictParamsMixin, viewsets.ReadOnlyModelViewSet):
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         """A page of the models the FilterSet's parameters ask for, which ModelCursor reads from the FilterSet
-        (its `qs`, the whole filtered queryset, is not built: a first page needs none of it)."""
-        self.filterset = self._filterset()
-        rows = self.paginate_queryset(self.filterset)
-        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
-
-    def filter_queryset(self, queryset):
-        if self.action != "list":
-            return queryset
-        self.filterset = self._filterset()
-        return self.filterset.qs
-
-    def _filterset(self) -> ModelFilterSet:
-        # The FilterSet's own models are get_queryset's for a list: the visible ones, as lists show them.
-        filterset = ModelFilterSet(self.request.query_params, request=self.request)
+        (its `qs`, the whole filtered queryset, is not built: a first page needs none of it). The FilterSet's
+        own models are get_queryset's for a list: the visible ones, as lists show them."""
+        filterset = ModelFilterSet(request.query_params, request=request)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
-        return filterset
+        rows = self.paginate_queryset(filterset)
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
 
 class VersionViewSet(StrictParamsMixin, viewsets.ReadOnlyModelViewSet):
