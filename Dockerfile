@@ -12,4 +12,4 @@ RUN DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=build-only ALLO
 RUN useradd --create-home catalog && mkdir -p /app/data && chown -R catalog /app/data
 USER catalog
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi"]

@@ -52,8 +52,9 @@ def markdown(report: dict) -> str:
         f"Measured {m['date']} on {m['cores']} cores ({m['cpu']}; CPU score {_cpu_scores(m)}, millions of simple "
         "Python operations per second on one core: it says how fast this machine was during the run), "
         f"{m['memory_gb']} GB, Python {m['python']}, Django "
-        f"{m['django']}, PostgreSQL {m['postgresql']}; gunicorn (4 sync workers, production settings) on "
-        f"loopback; {report['requests']} requests per scenario at concurrency 1. Server-side times come from "
+        f"{m['django']}, PostgreSQL {m['postgresql']}; gunicorn (config/gunicorn.conf.py: 4 workers of 2 "
+        f"threads, keep-alive; production settings) on loopback; {report['requests']} requests per scenario at "
+        "concurrency 1. Server-side times come from "
         "gunicorn's access log; req/s at concurrency 8 is what the load generator saw. Command: "
         f"`{report.get('command', 'make bench')}`.",
         "",

@@ -6,7 +6,7 @@ It drops and creates the PostgreSQL database BENCH_DATABASE_URL (default catalog
 1. ingest: the corpus's 4,484 Civitai models in-process and through a Celery worker on Redis, each again with
    nothing changed; thumbnails per second for the image task (JPEGs served on loopback);
 2. for each N: builds the catalog from the corpus (benchmarks/catalog_data.py) and times it; serves it with
-   gunicorn and the production settings on loopback; a load generator in another process (benchmarks/load.py)
+   gunicorn (config/gunicorn.conf.py) and the production settings on loopback; a load generator in another process (benchmarks/load.py)
    sends each scenario at concurrency 1 and 8; gunicorn's access log gives the server-side time of each
    request; the SQL queries of each scenario are counted in-process; the web workers' peak memory is read;
 3. the peer: the same catalog exported to SQLite with an FTS5 index and served by Datasette, under the same
@@ -264,8 +264,9 @@ def thumbnail_figures(count: int) -> dict:
 
 
 class Gunicorn:
-    """gunicorn with the production settings on loopback, its access log giving each request's time (µs) and
-    whether it was answered from the answer cache (catalog/answer_cache.py), which `answer_cache` turns on or off."""
+    """gunicorn as production runs it (config/gunicorn.conf.py) with the production settings on loopback, its
+    access log giving each request's time (µs) and whether it was answered from the answer cache
+    (catalog/answer_cache.py), which `answer_cache` turns on or off."""
 
     static_collected = False
 
@@ -284,9 +285,9 @@ class Gunicorn:
             )
             Gunicorn.static_collected = True
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{self.port}", "--workers",
-             str(workers), "--access-logfile", str(self.access_log), "--access-logformat", "%(D)s %(s)s %({x-answer-cache}o)s %(U)s",
-             "--log-level", "warning", "--keep-alive", "30"],
+            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", str(workers), "--access-logfile", str(self.access_log), "--access-logformat",
+             "%(D)s %(s)s %({x-answer-cache}o)s %(U)s", "--log-level", "warning"],
             cwd=ROOT, env=env, stdout=(WORK / "gunicorn.log").open("ab"), stderr=subprocess.STDOUT,
         )  # fmt: skip
         deadline = time.time() + 30

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -77,3 +81,46 @@ def test_postgresql_configuration_is_in_use() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         assert cursor.fetchone()[0]
+
+
+def test_gunicorn_config_serves_the_catalog_over_kept_open_connections(tmp_path) -> None:
+    """The Dockerfile's and the compose file's server, started as they start it (config/gunicorn.conf.py): three
+    requests on one connection, each answered, and the connection still the same one afterwards."""
+    env = {"CATALOG_DATA_DIR": str(tmp_path)}
+    assert manage("migrate", "--noinput", "-v0", env=env).returncode == 0
+    assert manage("load_sample", env=env).returncode == 0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi",
+         "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        cwd=ROOT, env={**clean, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+        connection_ = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        sockets = []
+        for path in ("/api/models/", "/api/models/?query=anime", "/api/v1/models?limit=2"):
+            connection_.request("GET", path)
+            response = connection_.getresponse()
+            body = json.loads(response.read())
+            assert response.status == 200, (path, body)
+            assert response.getheader("Connection", "").lower() != "close"
+            sockets.append(connection_.sock)
+        assert sockets[0] is not None and sockets == [sockets[0]] * 3  # never closed, never reopened
+        assert len(body["items"]) == 2 and body["metadata"]["totalItems"] == 5
+        connection_.close()
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+    assert "Using worker: gthread" in output, output[-2000:]
+    assert '"GET /api/v1/models?limit=2 HTTP/1.1" 200' in output  # the access log, on standard output
