@@ -188,6 +188,11 @@ def model_url(pk: int, slug: str) -> str:
 _PCHAR = RFC3986_SUBDELIMS + "/~:@"
 
 
+# The columns every sort index of Model carries beside its keys (Model.Meta.indexes; the date sorts' indexes in
+# migrations 0009 and 0011).
+SORT_INDEX_INCLUDE = ("name", "hidden", "nsfw")
+
+
 class ModelQuerySet(models.QuerySet):
     """Reads shared by pages, API and admin."""
 
@@ -265,17 +270,18 @@ class Model(TimestampedModel):
     class Meta:
         ordering = ["-download_count", "-id"]
         indexes = [
-            # Each sort's index carries the name (and hidden): a search's "name holds it" part walks the index
-            # of its order until a page of names holding the words is found, reading the names from the index
-            # alone (catalog/filters.py: _search_rows, searched_in_order). Only PostgreSQL keeps them.
+            # Each sort's index carries the name, hidden and nsfw (SORT_INDEX_INCLUDE): a search's "name holds
+            # it" part walks the index of its order until a page of names holding the words is found, reading
+            # the names and flags from the index alone (catalog/filters.py: _search_rows, searched_in_order), and
+            # so does a list without NSFW models (the pages' default). Only PostgreSQL keeps them.
             models.Index(
-                fields=["-download_count", "-id"], name="model_downloads_idx", include=["name", "hidden"]
+                fields=["-download_count", "-id"], name="model_downloads_idx", include=SORT_INDEX_INCLUDE
             ),
             models.Index(
-                fields=["-favorite_count", "-id"], name="model_favorites_idx", include=["name", "hidden"]
+                fields=["-favorite_count", "-id"], name="model_favorites_idx", include=SORT_INDEX_INCLUDE
             ),
-            models.Index(fields=["-rating", "-id"], name="model_rating_idx", include=["name", "hidden"]),
-            models.Index(fields=["-image_count", "-id"], name="model_images_idx", include=["name", "hidden"]),
+            models.Index(fields=["-rating", "-id"], name="model_rating_idx", include=SORT_INDEX_INCLUDE),
+            models.Index(fields=["-image_count", "-id"], name="model_images_idx", include=SORT_INDEX_INCLUDE),
             # The date sorts (unknown dates last) have their indexes in migrations 0005 and 0009: SQLite cannot
             # say NULLS LAST in an index, and PostgreSQL needs it there to serve the sort.
             models.Index(fields=["name", "id"], name="model_name_idx"),

@@ -9,21 +9,7 @@ the others stay as they were."""
 
 from django.db import migrations, models
 
-DATE_SORTS = [("model_published_idx", "published_at", "DESC"), ("model_oldest_idx", "published_at", "ASC"),
-              ("model_updated_idx", "last_version_at", "DESC")]  # fmt: skip
-
-
-def date_sort_indexes(include: str):
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for name, column, direction in DATE_SORTS:
-            schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
-            schema_editor.execute(
-                f"CREATE INDEX {name} ON catalog_model ({column} {direction} NULLS LAST, id {direction}){include}"
-            )
-
-    return apply
+from catalog.migrations._sort_indexes import date_sort_indexes
 
 
 class Migration(migrations.Migration):
