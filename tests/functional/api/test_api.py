@@ -159,6 +159,16 @@ def test_hash_lookup_any_kind_any_case(api, catalog) -> None:
     assert missing.status_code == 404 and "No file has the hash" in missing.json()["detail"]
 
 
+@pytest.mark.parametrize("sort", ["", "downloads", "newest", "rating"])
+def test_a_search_for_a_files_hash_finds_its_model_in_every_order(api, catalog, sort) -> None:
+    """Searched by relevance or in a sort, a file's hash finds its model, whose search text does not hold it
+    (on PostgreSQL, the hash's branch passes filters._first_text_matches' priced match too)."""
+    for value in ("A" * 64, "a" * 10):
+        params = {"query": value, **({"sort": sort} if sort else {})}
+        assert names(api.get("/api/models/", params)) == ["Inkwash"], value
+    assert names(api.get("/api/models/", {"query": "B" * 64, "sort": sort or "downloads"})) == []
+
+
 def test_bulk_hash_lookup_in_one_query(api, catalog) -> None:
     file = catalog["ink"].versions.get().files.get()
     hashes = ["a" * 64, "B" * 10, file.hash_crc32]

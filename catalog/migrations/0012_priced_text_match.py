@@ -1,0 +1,31 @@
+"""catalog_priced_text_match(tsvector): a function that always answers true, which catalog/filters.py puts beside a
+full-text match where a page reads the first matches in a sort (_first_text_matches says why and what it
+measured). PostgreSQL only: PL/pgSQL, so that it is not inlined (an inlined function loses its cost), not STRICT,
+so that a model without a search vector (matched by a file's hash) still passes."""
+
+from django.db import migrations
+
+CREATE = """
+CREATE OR REPLACE FUNCTION catalog_priced_text_match(tsvector) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE COST 25
+AS $$ BEGIN RETURN true; END $$
+"""
+DROP = "DROP FUNCTION IF EXISTS catalog_priced_text_match(tsvector)"
+
+
+def run(statement):
+    def apply(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(statement)
+
+    return apply
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("catalog", "0011_sort_indexes_with_nsfw"),
+    ]
+
+    operations = [
+        migrations.RunPython(run(CREATE), run(DROP)),
+    ]
