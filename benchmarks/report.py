@@ -179,10 +179,9 @@ def markdown(report: dict) -> str:
         )
     out += [*checks, ""]
 
-    peer = report.get("peer")
-    if peer:
+    for size, peer in (report.get("peer") or {}).items():
         out += [
-            f"### Beside Datasette (N={int(sizes[-1]):,}, the same models in SQLite with FTS5, "
+            f"### Beside Datasette (N={int(size):,}, the same models in SQLite with FTS5, "
             "`--setting suggest_facets off`)",
             "",
             f"Search word: `{peer['search_word']}`. Ratio: the catalog's p95 over Datasette's (below 1: the "

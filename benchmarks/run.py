@@ -6,11 +6,12 @@ It drops and creates the PostgreSQL database BENCH_DATABASE_URL (default catalog
 1. ingest: the corpus's 4,484 Civitai models in-process and through a Celery worker on Redis, each again with
    nothing changed; thumbnails per second for the image task (JPEGs served on loopback);
 2. for each N: builds the catalog from the corpus (benchmarks/catalog_data.py) and times it; serves it with
-   gunicorn (config/gunicorn.conf.py) and the production settings on loopback; a load generator in another process (benchmarks/load.py)
-   sends each scenario at concurrency 1 and 8; gunicorn's access log gives the server-side time of each
-   request; the SQL queries of each scenario are counted in-process; the web workers' peak memory is read;
-3. the peer: the same catalog exported to SQLite with an FTS5 index and served by Datasette, under the same
-   load generator, beside the catalog's API list and search and its list page;
+   gunicorn (config/gunicorn.conf.py) and the production settings on loopback; a load generator in another
+   process (benchmarks/load.py) sends each scenario at concurrency 1 and 8; gunicorn's access log gives the
+   server-side time of each request; the SQL queries of each scenario are counted in-process; the web workers'
+   peak memory is read;
+3. the peer, at each N: the same catalog exported to SQLite with an FTS5 index and served by Datasette, under
+   the same load generator, beside the catalog's API list and search and its list page;
 4. the load test: 50 clients for 60 seconds mixing pages and API while a crawl ingests from a loopback
    stand-in for Civitai; zero errors expected;
 5. writes benchmarks/results/<date>-<sizes>.md and .json, and the table into README.md (not for a smoke run).
@@ -285,9 +286,9 @@ class Gunicorn:
             )
             Gunicorn.static_collected = True
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(workers), "--access-logfile", str(self.access_log), "--access-logformat",
-             "%(D)s %(s)s %({x-answer-cache}o)s %(U)s", "--log-level", "warning"],
+            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi",
+             "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "--access-logfile", str(self.access_log),
+             "--access-logformat", "%(D)s %(s)s %({x-answer-cache}o)s %(U)s", "--log-level", "warning"],
             cwd=ROOT, env=env, stdout=(WORK / "gunicorn.log").open("ab"), stderr=subprocess.STDOUT,
         )  # fmt: skip
         deadline = time.time() + 30
@@ -900,8 +901,10 @@ def main(argv: list[str] | None = None) -> int:
         measured["load_models_per_second"] = round(loaded / seconds, 1)
         measured["analyze_seconds"] = round(analyze_seconds, 1)
         report["sizes_measured"][str(total)] = measured
-    if not args.no_peer:
-        report["peer"] = peer_figures(sizes[-1], requests=args.requests, duration=args.duration)
+        if not args.no_peer:  # at every size: the catalog is to be as fast as Datasette at every N
+            peer = peer_figures(total, requests=args.requests, duration=args.duration)
+            if peer is not None:
+                report.setdefault("peer", {})[str(total)] = peer
     if not args.no_load_test:
         report["load_test"] = load_test(
             sizes[-1],
