@@ -120,29 +120,31 @@ def _full_text(value: str) -> Q:
 
 
 class _PricedTextMatch(Func):
-    """catalog_priced_text_match(search_vector), always true (migration 0012): beside a full-text match in a query
-    for a page in a sort, it tells PostgreSQL what walking that sort's index to find the matches costs."""
+    """catalog_priced_text_match(search_vector), always true (migration 0012): beside a full-text match, it tells
+    PostgreSQL what testing a model's search vector costs."""
 
     function = "catalog_priced_text_match"
     output_field = BooleanField()
 
 
-def _first_text_matches(branch: QuerySet[Model]) -> QuerySet[Model]:
-    """A full-text branch that a page reads the first matches of in a sort (search_page's tiers,
-    searched_in_order's branches), on PostgreSQL with _PricedTextMatch beside its match.
+def _priced(text_matches: QuerySet[Model]) -> QuerySet[Model]:
+    """A search's full-text branch, on PostgreSQL with _PricedTextMatch beside its match.
 
-    PostgreSQL chooses between walking the sort's index, testing each model until a page of matches is found,
-    and reading every match from the full-text index, then sorting them. It prices a test as next to nothing
-    and assumes a word's matches are spread evenly through the sort; but each test reads the model's search
-    vector out of line (TOAST), and the matches of many words of middling frequency gather among the less
-    downloaded. For "mecha" (1,000 of 100,000 models) it walked 6,800 models: 23 ms, where reading its matches
-    takes 2. The priced match, which PostgreSQL takes to hold for a third of the models and to cost 25 times an
-    operator, leaves walking to the common words. Measured on 78 words matching 22 to 72,000 models of 100,000:
-    four in 30 from 2-9 ms to 1.3-1.7 ms, none slower by more than 0.2 ms. Counts do not take it: they read
-    every match either way."""
+    PostgreSQL prices testing a model's search vector as next to nothing, but the test reads the vector out of
+    line (TOAST); it reads none through the full-text index. So it chose badly both ways to find matches:
+    - a page in a sort: it walked the sort's index testing each model until a page of matches was found,
+      assuming a word's matches spread evenly through the sort; the matches of many words of middling frequency
+      gather among the less downloaded. For "mecha" (1,000 of 100,000 models) it tested 6,800 models: 23 ms,
+      where reading its matches from the full-text index takes 2;
+    - counting a search's facets: it read the whole table, testing all 100,000 vectors, for a word in a sixth
+      of it ("merge": 250 of its 630 ms).
+    The priced match, which PostgreSQL takes to hold for a third of the models and to cost 25 times an
+    operator, leaves such walks and scans to the words that are common enough. Measured on 78 words matching 22
+    to 72,000 models of 100,000, for a page: four in 30 from 2-9 ms to 1.3-1.7 ms, none slower by more than
+    0.2 ms."""
     if connection.vendor != "postgresql":
-        return branch
-    return branch.filter(_PricedTextMatch(F("search_vector")))
+        return text_matches
+    return text_matches.filter(_PricedTextMatch(F("search_vector")))
 
 
 def search_models(qs: QuerySet[Model], value: str) -> QuerySet[Model]:
@@ -167,7 +169,7 @@ def _matches(qs: QuerySet[Model], value: str) -> tuple[QuerySet[Model], QuerySet
     """The two ways a model of `qs` matches a search: its text (or a file's hash), and its name holding it."""
     value = value.strip()[:200]
     named = qs.alias(name_lower=Lower("name"))
-    return named.filter(_text_or_hash(value)), named.filter(name_lower__contains=value.lower())
+    return _priced(named.filter(_text_or_hash(value))), named.filter(name_lower__contains=value.lower())
 
 
 def searched_in_order(
@@ -179,9 +181,8 @@ def searched_in_order(
     those together: PostgreSQL walks the sort's index for a common word and reads a rare one's few matches from
     its index, for each way apart. (As one condition it read every model's text for a word of two letters:
     "xl" sorted by downloads took 170 ms at 100,000 models.) The rows have what `qs` selects."""
-    text, named = _matches(qs, value)
     branches = []
-    for branch in (_first_text_matches(text), named):
+    for branch in _matches(qs, value):
         branch = keyset_order(branch, ordering)
         if cursor:
             branch = keyset_after(branch, ordering, cursor)
@@ -246,7 +247,7 @@ def _search_rows(
     lowered = value.lower()
     named = qs.alias(name_lower=Lower("name"))
     named_so, holds_it = named.filter(name_lower=lowered), named.filter(name_lower__contains=lowered)
-    full_text = _first_text_matches(named.filter(_text_or_hash(value)))
+    full_text = _priced(named.filter(_text_or_hash(value)))
     if after:
         holds_it, full_text = (
             holds_it.exclude(name_lower=lowered),

@@ -1,7 +1,6 @@
 """catalog_priced_text_match(tsvector): a function that always answers true, which catalog/filters.py puts beside a
-full-text match where a page reads the first matches in a sort (_first_text_matches says why and what it
-measured). PostgreSQL only: PL/pgSQL, so that it is not inlined (an inlined function loses its cost), not STRICT,
-so that a model without a search vector (matched by a file's hash) still passes."""
+search's full-text match (filters._priced says why and what it measured). PostgreSQL only. PL/pgSQL, so that it
+is not inlined (an inlined function loses its cost); not STRICT, so that it holds for a NULL vector too."""
 
 from django.db import migrations
 

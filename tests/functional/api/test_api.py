@@ -162,7 +162,7 @@ def test_hash_lookup_any_kind_any_case(api, catalog) -> None:
 @pytest.mark.parametrize("sort", ["", "downloads", "newest", "rating"])
 def test_a_search_for_a_files_hash_finds_its_model_in_every_order(api, catalog, sort) -> None:
     """Searched by relevance or in a sort, a file's hash finds its model, whose search text does not hold it
-    (on PostgreSQL, the hash's branch passes filters._first_text_matches' priced match too)."""
+    (on PostgreSQL, the hash's branch passes filters._priced's priced match too)."""
     for value in ("A" * 64, "a" * 10):
         params = {"query": value, **({"sort": sort} if sort else {})}
         assert names(api.get("/api/models/", params)) == ["Inkwash"], value

@@ -75,7 +75,7 @@ def test_search_vector_keeps_statistics_of_four_thousand_words() -> None:
 
 
 def test_priced_text_match_holds_for_every_vector_none_included() -> None:
-    """Migration 0012's function, put beside full-text matches (filters._first_text_matches), leaves out no row."""
+    """Migration 0012's function, put beside full-text matches (filters._priced), leaves out no row."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT catalog_priced_text_match(NULL), catalog_priced_text_match(''::tsvector), "
