@@ -282,8 +282,9 @@ class Model(TimestampedModel):
             ),
             models.Index(fields=["-rating", "-id"], name="model_rating_idx", include=SORT_INDEX_INCLUDE),
             models.Index(fields=["-image_count", "-id"], name="model_images_idx", include=SORT_INDEX_INCLUDE),
-            # The date sorts (unknown dates last) have their indexes in migrations 0005 and 0009: SQLite cannot
-            # say NULLS LAST in an index, and PostgreSQL needs it there to serve the sort.
+            # The date sorts (unknown dates last) have their indexes in migrations 0005, 0009 and 0011
+            # (migrations/_sort_indexes.py): SQLite cannot say NULLS LAST in an index, and PostgreSQL needs it
+            # there to serve the sort.
             models.Index(fields=["name", "id"], name="model_name_idx"),
             models.Index(Lower("name"), name="model_name_ci_idx"),
             # Equality only: declared here, not with db_index, so PostgreSQL is not also given a LIKE-prefix

@@ -2,7 +2,8 @@
 
 PostgreSQL reads the list of kept words and their frequencies, decompressing it from pg_statistic, each time it
 plans a query that matches the search vector. With the 10,000 words of 0006 that was 0.39 ms of planning for
-every search (at 100,000 models, more than running an API search's first page); with 4,000 words, 0.12 ms.
+every search (at 100,000 models, nearly what running an API search's first page takes); with 4,000 words,
+0.12 ms.
 
 What 0006 was for still holds: a word not in the list is guessed at half the rarest kept frequency, now 0.1%
 (100 models of 100,000; 33 with 10,000 words, 500 at the default), and PostgreSQL finds such words through the
