@@ -283,7 +283,7 @@ class Model(TimestampedModel):
             models.Index(fields=["-rating", "-id"], name="model_rating_idx", include=SORT_INDEX_INCLUDE),
             models.Index(fields=["-image_count", "-id"], name="model_images_idx", include=SORT_INDEX_INCLUDE),
             # The date sorts (unknown dates last) have their indexes in migrations 0005, 0009 and 0011
-            # (migrations/_sort_indexes.py): SQLite cannot say NULLS LAST in an index, and PostgreSQL needs it
+            # (migrations/_postgresql.py): SQLite cannot say NULLS LAST in an index, and PostgreSQL needs it
             # there to serve the sort.
             models.Index(fields=["name", "id"], name="model_name_idx"),
             models.Index(Lower("name"), name="model_name_ci_idx"),

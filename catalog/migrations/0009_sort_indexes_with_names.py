@@ -9,7 +9,7 @@ the others stay as they were."""
 
 from django.db import migrations, models
 
-from catalog.migrations._sort_indexes import date_sort_indexes
+from catalog.migrations._postgresql import date_sort_indexes
 
 
 class Migration(migrations.Migration):

@@ -13,6 +13,8 @@ search, both sorted searches, the search page and the Civitai search were as fas
 
 from django.db import migrations
 
+from catalog.migrations._postgresql import run_on_postgresql
+
 STATISTICS = [
     "ALTER TABLE catalog_model ALTER COLUMN search_vector SET STATISTICS 400",
     "ANALYZE catalog_model (search_vector)",
@@ -23,21 +25,11 @@ STATISTICS_UNDO = [
 ]
 
 
-def run(statements):
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return apply
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("catalog", "0009_sort_indexes_with_names"),
     ]
 
     operations = [
-        migrations.RunPython(run(STATISTICS), run(STATISTICS_UNDO)),
+        migrations.RunPython(run_on_postgresql(STATISTICS), run_on_postgresql(STATISTICS_UNDO)),
     ]

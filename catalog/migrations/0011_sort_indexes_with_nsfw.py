@@ -9,7 +9,7 @@ The date sorts' indexes (NULLS LAST) are written in SQL, as in 0009."""
 
 from django.db import migrations, models
 
-from catalog.migrations._sort_indexes import date_sort_indexes
+from catalog.migrations._postgresql import date_sort_indexes
 
 
 class Migration(migrations.Migration):

@@ -4,6 +4,8 @@ is not inlined (an inlined function loses its cost); not STRICT, so that it hold
 
 from django.db import migrations
 
+from catalog.migrations._postgresql import run_on_postgresql
+
 CREATE = """
 CREATE OR REPLACE FUNCTION catalog_priced_text_match(tsvector) RETURNS boolean
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE COST 25
@@ -12,19 +14,11 @@ AS $$ BEGIN RETURN true; END $$
 DROP = "DROP FUNCTION IF EXISTS catalog_priced_text_match(tsvector)"
 
 
-def run(statement):
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(statement)
-
-    return apply
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("catalog", "0011_sort_indexes_with_nsfw"),
     ]
 
     operations = [
-        migrations.RunPython(run(CREATE), run(DROP)),
+        migrations.RunPython(run_on_postgresql([CREATE]), run_on_postgresql([DROP])),
     ]
