@@ -4,9 +4,9 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-from config.runtime import freeze_loaded_objects
+from config.runtime import ServedApplication, freeze_loaded_objects
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
-application = get_wsgi_application()
+application = ServedApplication(get_wsgi_application())
 
 freeze_loaded_objects()

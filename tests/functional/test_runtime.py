@@ -1,0 +1,115 @@
+"""The WSGI application as the web server runs it (config/runtime.py ServedApplication): an answer lets go of what
+it holds once the server has closed it, and what the first answers load is frozen out of the collector's way."""
+
+from __future__ import annotations
+
+import gc
+import io
+import json
+import sys
+import weakref
+from contextlib import contextmanager
+
+import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from django.http import FileResponse, HttpResponse
+
+from config.runtime import ServedApplication
+from tests.factories import ModelFactory
+
+
+def environ(path: str, query: str = "") -> dict:
+    return {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "testserver",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+    }
+
+
+@contextmanager
+def connections_left_open():
+    """As a server calls the application, but leaving the test's database connection alone: Django closes a
+    connection inside a transaction when a request starts and when its answer is closed (its test client does
+    the same)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+@pytest.mark.django_db
+def test_an_api_answer_lets_go_of_its_rows_as_soon_as_the_server_closes_it() -> None:
+    from config.wsgi import application
+
+    ModelFactory.create_batch(3)
+    statuses: list[str] = []
+    gc.disable()  # what is freed now is freed by its last reference going, not by a collection
+    try:
+        with connections_left_open():
+            served = application(environ("/api/models/", "limit=20"), lambda s, h, e=None: statuses.append(s))
+            rows = weakref.ref(served.answer.data["results"])
+            body = b"".join(served)
+            served.close()
+            del served
+        assert statuses == ["200 OK"]
+        assert len(json.loads(body)["results"]) == 3
+        # Django REST framework's answer and view hold each other: without ServedApplication the rows stayed
+        # until the collector found that cycle.
+        assert rows() is None
+    finally:
+        gc.enable()
+
+
+def _hello(environ, start_response):
+    response = HttpResponse(b"hello")
+    start_response(f"{response.status_code} OK", list(response.items()))
+    return response
+
+
+def test_what_the_first_answers_load_is_frozen_after_the_1st_and_10th() -> None:
+    application = ServedApplication(_hello)
+    gc.unfreeze()
+    try:
+        frozen_after = []
+        for _ in range(12):
+            before = gc.get_freeze_count()
+            with connections_left_open():
+                served = application(environ("/"), lambda s, h, e=None: None)
+                assert b"".join(served) == b"hello"
+                served.close()
+            frozen_after.append(gc.get_freeze_count() > before)
+        assert [n for n, frozen in enumerate(frozen_after, 1) if frozen] == [1, 10]
+    finally:
+        gc.unfreeze()
+
+
+def test_a_file_the_server_sends_itself_reaches_it_as_its_own_type(tmp_path) -> None:
+    class FileWrapper:
+        def __init__(self, file, block_size=8192):
+            self.file = file
+
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"a file")
+
+    def files(environ, start_response):
+        start_response("200 OK", [])
+        return environ["wsgi.file_wrapper"](FileResponse(path.open("rb")).file_to_stream)
+
+    served = ServedApplication(files)(
+        {**environ("/a.txt"), "wsgi.file_wrapper": FileWrapper}, lambda *a: None
+    )
+    assert isinstance(served, FileWrapper)
+    assert served.file.read() == b"a file"
+    served.file.close()
