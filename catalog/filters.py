@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+import weakref
 from collections.abc import Hashable
 from functools import cached_property
 
@@ -371,7 +372,9 @@ class ModelFilterSet(django_filters.FilterSet):
         # django-filter deep-copies every filter for each FilterSet: with the form (below) that took 2 of the
         # 3.4 ms of making and validating one here. A filter holds its FilterSet (parent) and model, and a method
         # filter a FilterMethod bound to itself; the rest is set when the class is made and never changed. So:
-        # shallow copies, with the method bound anew to the copy.
+        # shallow copies, with the method bound anew to the copy. A filter holds its FilterSet weakly: the FilterSet
+        # holds its filters, and with the filters holding it back, it and all it had read (its querysets, a
+        # list's rows) outlived the request until the garbage collector found the cycle.
         self.base_filters = {}  # this instance's own, empty: django-filter's __init__ has nothing to copy
         super().__init__(data, queryset, request=request, prefix=prefix)
         del self.base_filters
@@ -380,7 +383,7 @@ class ModelFilterSet(django_filters.FilterSet):
             filter_.__dict__.pop("_field", None)
             if base.method is not None:
                 filter_.method = base.method
-            filter_.model, filter_.parent = self.queryset.model, self
+            filter_.model, filter_.parent = self.queryset.model, weakref.proxy(self)
             self.filters[name] = filter_
 
     _form_class: type[forms.Form] | None = None

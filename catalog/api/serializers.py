@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.files.storage import default_storage
@@ -81,8 +82,7 @@ class BriefListSerializer(serializers.ListSerializer):
     """A list of brief models, asking once whether answers are in UTC."""
 
     def to_representation(self, data) -> list[dict]:
-        utc = in_utc()
-        return [model_brief_data(model, utc) for model in data]
+        return models_brief_data(data)
 
 
 class ModelBriefSerializer(serializers.ModelSerializer):
@@ -178,6 +178,12 @@ def _when(value, utc: bool) -> str | None:
         text = value.isoformat()
         return text[:-6] + "Z" if text.endswith("+00:00") else text
     return _datetime(value)
+
+
+def models_brief_data(models: Iterable[Model]) -> list[dict[str, Any]]:
+    """Models as ModelBriefSerializer(models, many=True) gives them."""
+    utc = in_utc()
+    return [model_brief_data(model, utc) for model in models]
 
 
 def model_brief_data(model: Model, utc: bool) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """The model list's FilterSet copies its filters cheaply (catalog/filters.py): each FilterSet still has filters
-of its own, bound to it, and the class's filters are left as they were."""
+of its own, bound to it (weakly), and the class's filters are left as they were."""
 
 from __future__ import annotations
 
@@ -25,12 +25,18 @@ def test_each_filterset_has_its_own_filters_bound_to_it() -> None:
     assert [m.name for m in first.qs] == ["Inkwash"]
     for filterset in (first, second):
         for name, filter_ in filterset.filters.items():
-            assert filter_.parent is filterset, name
+            # Its parent is this FilterSet, held weakly.
+            assert filter_.parent.filters is filterset.filters, name
             assert filter_ is not ModelFilterSet.base_filters[name]
             if filter_.method is not None:
                 assert filter_.filter.f is filter_, name  # the method filter calls its own FilterSet
     assert all(not hasattr(f, "parent") for f in ModelFilterSet.base_filters.values())
     assert first.form is not second.form and type(first.form) is type(second.form)
+    # Nothing else holds a FilterSet: it goes with its last reference, not with a garbage collection.
+    query_filter = first.filters["query"]
+    del first
+    with pytest.raises(ReferenceError):
+        getattr(query_filter.parent, "filters")  # noqa: B009 (the proxy raises on access)
 
 
 def test_a_bad_parameter_is_still_an_error_naming_it() -> None:
