@@ -47,7 +47,7 @@ def _list_page(request: HttpRequest, *, heading: str, **fixed: str) -> HttpRespo
     keep = request.GET.copy()
     keep.pop("cursor", None)
     facet_key = params.urlencode()
-    facets, current = selectors.model_facets(filterset.qs, key=facet_key)
+    facets, current = selectors.model_facets(lambda: filterset.qs, key=facet_key)
     featured = []
     if page.is_first and not fixed and not request.GET.get("query"):
         featured = selectors.models_featured(filterset.qs)
