@@ -349,3 +349,26 @@ def test_a_civitai_search_read_by_compiled_sql_answers_as_the_built_one(catalog,
     before = len(built)
     assert client.get("/api/v1/models", {"query": "nebula", "tag": "sky"}).status_code == 200
     assert built[before:] == ["nebula"]
+
+
+@pytest.mark.postgres
+def test_a_first_page_read_by_compiled_sql_builds_no_queryset(catalog, monkeypatch) -> None:
+    """The FilterSet's models are built only to compile a page's SQL: a search or a list whose SQL is kept
+    reads its page without them (the API search: 0.1 ms of its 3.5)."""
+    from django.http import QueryDict
+
+    from catalog import selectors
+    from catalog.filters import ModelFilterSet
+
+    built = []
+    brief = selectors.models_brief
+    monkeypatch.setattr(selectors, "models_brief", lambda qs: built.append(1) or brief(qs))
+    for params in ["query=anime", "query=anime&sort=newest", "sort=rating"]:
+        pages = []
+        for _ in range(2):
+            filterset = ModelFilterSet(QueryDict(params))
+            assert filterset.is_valid(), filterset.errors
+            pages.append([m.pk for m in filterset.page(None, 5).rows])
+        assert pages[0] == pages[1] and pages[0], params
+        assert len(built) == 1, params  # the first page compiled its SQL; the second built nothing
+        built.clear()
