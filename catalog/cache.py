@@ -54,16 +54,16 @@ class ResilientRedisCache(RedisCache):
         super().__init__(server, {**params, "OPTIONS": options})
         self._class = ReusedClientRedisCacheClient
 
-    def incr_window(self, key: str, timeout: int) -> int | None:
-        """Adds one to the counter `key`, made with this timeout by its first increment, and returns it, in one
-        round trip (Django's incr asks first whether the key exists); None when Redis does not answer."""
+    def incr_window(self, key: str, timeout: int, amount: int = 1) -> int | None:
+        """Adds `amount` to the counter `key`, made with this timeout by its first increment, and returns it, in
+        one round trip (Django's incr asks first whether the key exists); None when Redis does not answer."""
         from redis.exceptions import RedisError
 
         key = self.make_and_validate_key(key)
         try:
             pipe = self._cache.get_client(key, write=True).pipeline(transaction=False)
             pipe.set(key, 0, ex=timeout, nx=True)
-            pipe.incr(key)
+            pipe.incrby(key, amount)
             return pipe.execute()[1]
         except (RedisError, OSError) as exc:
             _down("incr_window", exc)

@@ -69,3 +69,34 @@ def test_redis_stopped_reads_go_on_unthrottled_and_counting_resumes_when_it_is_b
         assert [api.get("/api/models/").status_code for _ in range(3)] == [200, 200, 429]
     finally:
         back.stop()
+
+
+def test_a_process_counts_in_leases_and_lets_exactly_the_rate_through(redis_cache, monkeypatch) -> None:
+    """A web process adds a share of what the client has left to its counter at once, and lets that many
+    requests through without asking Redis again: no more than the rate gets through, and the fewer round trips
+    the more the client has left."""
+    from rest_framework.throttling import AnonRateThrottle
+
+    from catalog.api.throttling import AnonWindowThrottle
+
+    ModelFactory(name="Counted")
+    monkeypatch.setattr(AnonWindowThrottle, "timer", lambda self: 1_000_020.0)  # one window throughout
+    server = redis.Redis(port=redis_cache.port)
+    api = APIClient()
+
+    def increments() -> int:
+        return int(server.info("commandstats").get("cmdstat_incrby", {}).get("calls", 0))
+
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "200/minute"})
+    answers = [api.get("/api/models/?limit=1").status_code for _ in range(202)]
+    assert answers == [200] * 200 + [429] * 2
+    assert increments() == 108  # leases of 6 requests down to 1 as the rate runs out
+    (counter,) = server.keys("*throttle_anon_*")
+    assert int(server.get(counter)) == 202  # the refused requests are counted too, as before
+
+    server.flushall()
+    server.config_resetstat()
+    api = APIClient(REMOTE_ADDR="10.9.8.7")
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "100000/minute"})
+    assert {api.get("/api/models/?limit=1").status_code for _ in range(300)} == {200}
+    assert increments() == 2  # the first request's one, then a lease of 3,124
