@@ -408,7 +408,9 @@ class ModelFilterSet(django_filters.FilterSet):
 
     @queryset.setter
     def queryset(self, queryset: QuerySet[Model]) -> None:
-        self._queryset = None if self.listed else queryset
+        # django-filter's __init__ sets it first, for the listed models to a stand-in (Model.objects) that the
+        # getter replaces when first read; whatever is set afterwards is kept.
+        self._queryset = None if self.listed and "_queryset" not in vars(self) else queryset
 
     _form_class: type[forms.Form] | None = None
 

@@ -70,6 +70,8 @@ class _SentAnswer:
 
     def close(self) -> None:
         answer, self.answer = self.answer, None
+        if answer is None:  # closed already
+            return
         try:
             answer.close()  # Django's own: closes files, sends request_finished
         finally:

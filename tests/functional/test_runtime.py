@@ -140,3 +140,12 @@ def test_a_file_the_server_sends_itself_reaches_it_as_its_own_type(tmp_path) -> 
     assert isinstance(served, FileWrapper)
     assert served.file.read() == b"a file"
     served.file.close()
+
+
+def test_an_answer_closed_twice_is_closed_once() -> None:
+    application = ServedApplication(_hello)
+    with connections_left_open():
+        served = application(environ("/"), lambda s, h, e=None: None)
+        assert b"".join(served) == b"hello"
+        served.close()
+        served.close()

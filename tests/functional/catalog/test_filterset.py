@@ -44,3 +44,12 @@ def test_a_bad_parameter_is_still_an_error_naming_it() -> None:
     assert not filterset.is_valid()
     assert set(filterset.errors) == {"nsfw", "sort"}
     assert "perhaps" in filterset.errors["nsfw"][0]
+
+
+def test_the_listed_models_are_built_when_first_read_and_a_queryset_set_later_is_kept() -> None:
+    ModelFactory(name="Shown")
+    ModelFactory(name="Curated away", hidden=True)
+    filterset = ModelFilterSet(QueryDict(""))
+    assert [m.name for m in filterset.queryset] == ["Shown"]  # the visible models, as lists show them
+    filterset.queryset = Model.objects.all()
+    assert sorted(m.name for m in filterset.queryset) == ["Curated away", "Shown"]
