@@ -4,6 +4,8 @@ lower(name)). SQLite has neither; search falls back to LIKE there."""
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 
+from catalog.migrations._postgresql import run_on_postgresql
+
 CREATE = [
     "CREATE INDEX IF NOT EXISTS model_search_fts_idx ON catalog_model "
     "USING gin (to_tsvector('simple'::regconfig, search_text))",
@@ -15,16 +17,6 @@ DROP = [
     "DROP INDEX IF EXISTS model_name_trgm_idx",
     "DROP INDEX IF EXISTS tag_name_lower_idx",
 ]
-
-
-def run(statements):
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return apply
 
 
 def backfill_search_text(apps, schema_editor):
@@ -49,5 +41,5 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RunPython(backfill_search_text, migrations.RunPython.noop),
         TrigramExtension(),
-        migrations.RunPython(run(CREATE), run(DROP)),
+        migrations.RunPython(run_on_postgresql(CREATE), run_on_postgresql(DROP)),
     ]

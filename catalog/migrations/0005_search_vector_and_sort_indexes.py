@@ -3,6 +3,8 @@
 import django.contrib.postgres.search
 from django.db import migrations, models
 
+from catalog.migrations._postgresql import run_on_postgresql
+
 # PostgreSQL keeps Model.search_vector from search_text itself, on every insert (COPY included) and every write
 # of search_text, so no writer can forget it; full-text search reads the stored vector, not one computed per row.
 SEARCH_VECTOR = [
@@ -47,16 +49,6 @@ def date_sort_indexes_undo(apps, schema_editor):
         schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
 
 
-def run(statements):
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return apply
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("catalog", "0004_source_payload_hash_index"),
@@ -84,5 +76,5 @@ class Migration(migrations.Migration):
             index=models.Index(fields=["name", "id"], name="model_name_idx"),
         ),
         migrations.RunPython(date_sort_indexes, date_sort_indexes_undo),
-        migrations.RunPython(run(SEARCH_VECTOR), run(SEARCH_VECTOR_UNDO)),
+        migrations.RunPython(run_on_postgresql(SEARCH_VECTOR), run_on_postgresql(SEARCH_VECTOR_UNDO)),
     ]

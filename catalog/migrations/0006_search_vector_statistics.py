@@ -10,21 +10,13 @@ still walk the downloads index.
 
 from django.db import migrations
 
+from catalog.migrations._postgresql import run_on_postgresql
+
 STATISTICS = [
     "ALTER TABLE catalog_model ALTER COLUMN search_vector SET STATISTICS 1000",
     "ANALYZE catalog_model (search_vector)",
 ]
 STATISTICS_UNDO = ["ALTER TABLE catalog_model ALTER COLUMN search_vector SET STATISTICS -1"]
-
-
-def run(statements):
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return apply
 
 
 class Migration(migrations.Migration):
@@ -33,5 +25,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(run(STATISTICS), run(STATISTICS_UNDO)),
+        migrations.RunPython(run_on_postgresql(STATISTICS), run_on_postgresql(STATISTICS_UNDO)),
     ]

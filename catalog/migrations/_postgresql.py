@@ -1,7 +1,7 @@
 """What migrations run on PostgreSQL only, in SQL. Not a migration (Django's loader skips modules whose names start
 with an underscore).
 
-- run_on_postgresql: statements, skipped on SQLite (0010, 0012);
+- run_on_postgresql: statements, skipped on SQLite (0003, 0005, 0006, 0010, 0012);
 - date_sort_indexes: the date sorts' indexes (PostgreSQL needs NULLS LAST in them to serve the sort; SQLite cannot
   say it in an index), made again with other INCLUDE columns (0009, 0011)."""
 
