@@ -8,7 +8,7 @@ again on every request: on a model's card that was a third of the request, on a 
 `CompiledQuery` keeps what the ORM compiled, on PostgreSQL: the queryset is built once with stand-in arguments,
 the places of the stand-ins among its parameters are noted (the other parameters are its constants, `position =
 0` say), and each call runs the SQL with its own arguments in those places, each column converted as the ORM
-converts it (JSON decoded, by orjson where it reads the same values: see _json_value). `IdsQuery` is the common
+converts it (JSON decoded, by orjson where it reads the same values: see catalog/json_read.py). `IdsQuery` is the common
 case: one list of ids, which a `__any_of` lookup (catalog/lookups.py) passes as one parameter, `= ANY(%s)`.
 Where an argument is not among the parameters as it was given (SQLite spells a list as one parameter per id), or
 on another database, the queryset is built and run as usual. Either way the rows are what `.values()` gives.
@@ -21,16 +21,16 @@ on another database, the queryset is built and run as usual. Either way the rows
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-import orjson
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import JSONField, QuerySet
 from django.db.models.query import ModelIterable, ValuesIterable, get_related_populators
+
+from catalog import json_read
 
 # The ids the query is compiled with: no row has them, and no constant of a query is this list.
 _STAND_IN = [-7_340_917_264_583]
@@ -219,22 +219,14 @@ def _faster(converter: Callable) -> Callable:
     return converter
 
 
-# orjson reads integers beyond 64 bits as floats: a number of 19 digits or more goes to the standard library.
-_LONG_NUMBER = re.compile(r"\d{19}")
-
-
 def _json_value(value: Any, expression: Any, connection: Any) -> Any:
     """What JSONField.from_db_value gives (the text decoded; the text itself if it is not JSON), by orjson where
-    it reads the same value: a Civitai page's ~350 image metadata objects took 1.3 ms with json.loads."""
+    it reads the same value (catalog/json_read.py): a Civitai page's ~350 image metadata objects took 1.3 ms
+    with json.loads."""
     if not isinstance(value, str):
         return value
-    if not _LONG_NUMBER.search(value):
-        try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            pass  # a lone surrogate, a number beyond a double: the standard library reads those
     try:
-        return json.loads(value)
+        return json_read.loads(value)
     except json.JSONDecodeError:
         return value
 
