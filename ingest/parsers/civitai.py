@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ingest.errors import ParseError
@@ -22,19 +23,6 @@ from ingest.sanitize import sanitize_html
 
 MODES = {"archived": "archived", "takendown": "taken_down"}
 MAX_TEXT = 200_000
-
-# Generation metadata keys lifted into their own columns; everything else stays in Image.meta.
-META_COLUMNS = {
-    "prompt": "prompt",
-    "negativePrompt": "negative_prompt",
-    "sampler": "sampler",
-    "steps": "steps",
-    "cfgScale": "cfg_scale",
-    "seed": "seed",
-    "Size": "size",
-    "Model": "model_name",
-    "Model hash": "model_hash",
-}
 
 
 def civitai_model_url(base_url: str, model_id: int) -> str:
@@ -241,16 +229,13 @@ def _image(obj: Obj) -> ImageRecord:
     columns: dict[str, Any] = {}
     rest: dict[str, Any] | None = None
     if isinstance(meta_raw, dict):
-        rest = {}
-        for key, value in meta_raw.items():
-            column = META_COLUMNS.get(key)
-            if column is None:
-                rest[str(key)] = value
-                continue
-            read = _meta_value(column, value)
-            columns[column] = read
-            if read is None and value is not None:
-                rest[str(key)] = value  # keep what could not be read as its column
+        rest = {key: value for key, value in meta_raw.items() if key not in META_COLUMNS}
+        for key, (column, read) in META_COLUMNS.items():
+            value = meta_raw.get(key)
+            if value is not None:
+                columns[column] = read(value)
+                if columns[column] is None:
+                    rest[key] = value  # keep what could not be read as its column
     width, height = obj.raw("width"), obj.raw("height")
     return ImageRecord(
         url=url,
@@ -270,25 +255,41 @@ def _dimension(value: Any) -> int | None:
     return number if number is not None and 0 < number < 1_000_000 else None
 
 
-def _meta_value(column: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if column == "seed":
-        return seed_text(value)
-    if column == "steps":
-        steps = to_int(value)
-        return steps if steps is not None and 0 <= steps < 100_000 else None
-    if column == "cfg_scale":
-        return to_float(value)
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        return None
-    if column in ("prompt", "negative_prompt"):
-        # Prompts are kept as written (people copy them back into their tools); only NUL, which no database
-        # text column takes, goes.
-        return str(value).replace("\x00", "")[:MAX_TEXT]
-    text = clean_text(str(value))
-    limits = {"sampler": 128, "size": 32, "model_name": 255, "model_hash": 64}
-    return text[: limits[column]] if column in limits else text[:MAX_TEXT]
+# A generation metadata value of a column is text, a number or nothing: a list or an object stays in Image.meta.
+_SCALARS = frozenset({str, int, float})
+
+
+def _meta_steps(value: Any) -> int | None:
+    steps = to_int(value)
+    return steps if steps is not None and 0 <= steps < 100_000 else None
+
+
+def _meta_prompt(value: Any) -> str | None:
+    # Prompts are kept as written (people copy them back into their tools); only NUL, which no database text
+    # column takes, goes.
+    return str(value).replace("\x00", "")[:MAX_TEXT] if type(value) in _SCALARS else None
+
+
+def _meta_text(limit: int) -> Callable[[Any], str | None]:
+    def read(value: Any) -> str | None:
+        return clean_text(str(value))[:limit] if type(value) in _SCALARS else None
+
+    return read
+
+
+# Generation metadata keys lifted into their own columns, each with its reader (None: not readable as the
+# column, so the value stays in Image.meta); everything else stays in Image.meta.
+META_COLUMNS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "prompt": ("prompt", _meta_prompt),
+    "negativePrompt": ("negative_prompt", _meta_prompt),
+    "sampler": ("sampler", _meta_text(128)),
+    "steps": ("steps", _meta_steps),
+    "cfgScale": ("cfg_scale", to_float),
+    "seed": ("seed", seed_text),
+    "Size": ("size", _meta_text(32)),
+    "Model": ("model_name", _meta_text(255)),
+    "Model hash": ("model_hash", _meta_text(64)),
+}
 
 
 def civitai_parse_creator(data: Any, *, source: str) -> CreatorRecord:

@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from django.db import connection, transaction
 
 from catalog.models import Image, Model, ModelFile, ModelVersion
 from ingest import services, sources
@@ -212,3 +213,38 @@ def test_batches_read_before_a_source_breaks_are_written(corpus_sources, setting
 
     assert Model.objects.count() == 80  # two whole batches; the 20 items of the third were never a batch
     assert _helper_threads() == []
+
+
+def _synchronous_commit_while_locking(monkeypatch) -> list[str]:
+    """synchronous_commit as each chunk's transaction has it (read when the chunk takes its locks)."""
+    seen: list[str] = []
+    lock_many = services._lock_many
+
+    def spy(records):
+        seen.append(connection.connection.execute("SHOW synchronous_commit").fetchone()[0])
+        return lock_many(records)
+
+    monkeypatch.setattr(services, "_lock_many", spy)
+    return seen
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_new_models_commit_without_waiting_for_the_disk_only_in_their_own_transaction(monkeypatch) -> None:
+    seen = _synchronous_commit_while_locking(monkeypatch)
+
+    results = models_upsert([(_record(1), None), (_record(2), None)])
+
+    assert [r.outcome for r in results] == [CREATED, CREATED]
+    assert seen == ["off"]  # the chunk's own transaction
+    with connection.cursor() as cursor:  # SET LOCAL: gone with the transaction
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+    assert Model.objects.count() == 2
+
+    seen.clear()
+    with transaction.atomic():  # a caller's transaction: its commit is the caller's, made as usual
+        results = models_upsert([(_record(3), None)])
+    assert [r.outcome for r in results] == [CREATED]
+    assert seen == ["on"]
+    assert Model.objects.count() == 3
