@@ -26,6 +26,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import JSONField, QuerySet
 from django.db.models.query import ModelIterable, ValuesIterable, get_related_populators
@@ -142,7 +143,8 @@ class CompiledModel:
     def run(self, values: tuple) -> list[Any]:
         params = list(self.params)
         for position, value in self.slots:
-            params[position] = values[value]
+            kind = type(params[position])  # the stand-in's, as Django passed it (Int8 for a big integer)
+            params[position] = values[value] if type(values[value]) is kind else kind(values[value])
         connection = connections[DEFAULT_DB_ALIAS]
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
@@ -174,7 +176,10 @@ def _compile_models(build: Callable[..., QuerySet], args: tuple, stand_ins: tupl
     if qs._iterable_class is not ModelIterable or qs._prefetch_related_lookups or qs.query.combinator:
         return None
     compiler = qs.query.get_compiler(using=DEFAULT_DB_ALIAS)
-    sql, params = compiler.as_sql()
+    try:
+        sql, params = compiler.as_sql()
+    except (EmptyResultSet, FullResultSet):
+        return None  # a stand-in Django folded into the query's shape: built as usual
     slots = _slots(params, stand_ins)
     slotted = {position for position, _ in slots}
     texts = [stand_in for stand_in in stand_ins if isinstance(stand_in, str)]
@@ -186,6 +191,9 @@ def _compile_models(build: Callable[..., QuerySet], args: tuple, stand_ins: tupl
         return None  # a stand-in made into something else (a prefix, a pattern not declared): not put back
     if stand_ins and not slots:
         return None
+    found = {which for _, which in slots}
+    if any(which not in found for which, stand_in in enumerate(stand_ins) if not isinstance(stand_in, str)):
+        return None  # a number or a date not passed as it was given (converted, say): its place is unknown
     return CompiledModel(compiler, sql, tuple(params), slots)
 
 
@@ -253,4 +261,6 @@ def _converters(compiler: Any) -> list[tuple[int, list[Callable], Any]]:
 def _same(param: Any, stand_in: Any) -> bool:
     if isinstance(stand_in, list):
         return isinstance(param, list | tuple) and list(param) == stand_in
+    if type(stand_in) is int and isinstance(param, int) and not isinstance(param, bool):
+        return param == stand_in  # Django passes a big integer column's values as psycopg's Int8
     return type(param) is type(stand_in) and param == stand_in

@@ -283,6 +283,16 @@ def test_first_pages_read_by_compiled_sql_are_the_querysets_and_their_cursors_go
         assert [m.pk for m in page.rows] == [m.pk for m in expected.rows] and len(page.rows) == 4
         assert page.next_cursor == expected.next_cursor
 
+    if not query:  # every page after the first: read by SQL compiled once, the rows of the queryset built
+        cursor, pages = ModelFilterSet(params).page(None, 4).next_cursor, 0
+        while cursor:
+            page = ModelFilterSet(params).page(cursor, 4)
+            expected = keyset_page(built.qs, SORTS[sort], cursor, 4)
+            assert [m.pk for m in page.rows] == [m.pk for m in expected.rows] and page.rows, (sort, pages)
+            assert page.next_cursor == expected.next_cursor
+            cursor, pages = page.next_cursor, pages + 1
+        assert pages == 3  # 14 models, 4 a page: 4 on the first, then 4, 4 and 2
+
     seen, url = [], f"/?{'query=' + query + '&' if query else ''}sort={sort}"
     while url:
         response = client.get(url)
@@ -372,3 +382,33 @@ def test_a_first_page_read_by_compiled_sql_builds_no_queryset(catalog, monkeypat
         assert pages[0] == pages[1] and pages[0], params
         assert len(built) == 1, params  # the first page compiled its SQL; the second built nothing
         built.clear()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("sort", ["downloads", "rating", "newest", "name"])
+def test_a_page_after_a_cursor_read_by_compiled_sql_builds_no_queryset(catalog, monkeypatch, sort) -> None:
+    """A page deep in a list (a cursor of each type of value: a count, a rating, a date, a name) compiles its
+    SQL once; the next request for a page after a cursor, another position included, builds no queryset."""
+    from django.http import QueryDict
+
+    from catalog import selectors
+    from catalog.filters import ModelFilterSet
+
+    first = ModelFilterSet(QueryDict(f"sort={sort}"))
+    assert first.is_valid()
+    cursors, page = [], first.page(None, 2)
+    while page.next_cursor and len(cursors) < 3:
+        cursors.append(page.next_cursor)
+        page = ModelFilterSet(QueryDict(f"sort={sort}")).page(page.next_cursor, 2)
+    assert len(cursors) == 3
+
+    built = []
+    brief = selectors.models_brief
+    monkeypatch.setattr(selectors, "models_brief", lambda qs: built.append(1) or brief(qs))
+    pages = []
+    for cursor in cursors:
+        filterset = ModelFilterSet(QueryDict(f"sort={sort}"))
+        assert filterset.is_valid()
+        pages.append([m.pk for m in filterset.page(cursor, 2).rows])
+    assert built == []  # compiled while the cursors were collected: kept since
+    assert len({pk for rows in pages for pk in rows}) == 6

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 
 import pytest
@@ -138,6 +140,43 @@ def test_list_facet_counts_and_bad_filters(client, shelf) -> None:
     assert bad.status_code == 400
     assert "sort: Select a valid choice" in bad.content.decode()
     assert client.get("/?cursor=not-a-cursor").status_code == 400
+
+
+def _cursor(value, pk: int = 5) -> str:
+    return base64.urlsafe_b64encode(json.dumps([value, pk]).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "sort, value",
+    [
+        ("downloads", "abc"),
+        ("downloads", [1]),
+        ("downloads", 10**30),  # beyond any count a model holds
+        ("rating", {"x": 1}),
+        ("newest", "not a date"),
+        ("newest", 1.5),
+    ],
+)
+def test_a_forged_cursor_of_the_wrong_type_is_an_error_naming_it(client, shelf, sort, value) -> None:
+    """A cursor decodes to a position whose value is not of the sort's type: a 400 that names the cursor, on the
+    page, in the API and in the Civitai API, not a server error."""
+    cursor = _cursor(value)
+    page = client.get(f"/?sort={sort}&cursor={cursor}")
+    assert page.status_code == 400
+    assert "That page link is not valid any more." in page.content.decode()
+    api = client.get(f"/api/models/?sort={sort}&cursor={cursor}")
+    assert api.status_code == 400
+    assert api.json() == {"cursor": ["Not a cursor this API gave out."]}
+    civitai_sort = {"downloads": "Most Downloaded", "rating": "Highest Rated", "newest": "Newest"}[sort]
+    civitai = client.get("/api/v1/models", {"sort": civitai_sort, "cursor": cursor})
+    assert civitai.status_code == 400
+    assert "cursor: not a cursor this API gave out" in civitai.content.decode()
+
+
+def test_a_cursor_of_the_right_type_from_elsewhere_pages_on(client, shelf) -> None:
+    """A position the catalog did not give out, but of the sort's type, is a place in the order like any other."""
+    response = client.get(f"/?sort=downloads&cursor={_cursor(10**9)}")
+    assert response.status_code == 200
 
 
 def test_list_pages_with_cursors(client) -> None:
