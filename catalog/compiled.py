@@ -8,8 +8,9 @@ again on every request: on a model's card that was a third of the request, on a 
 `CompiledQuery` keeps what the ORM compiled, on PostgreSQL: the queryset is built once with stand-in arguments,
 the places of the stand-ins among its parameters are noted (the other parameters are its constants, `position =
 0` say), and each call runs the SQL with its own arguments in those places, each column converted as the ORM
-converts it (JSON decoded, by orjson where it reads the same values: see catalog/json_read.py). `IdsQuery` is the common
-case: one list of ids, which a `__any_of` lookup (catalog/lookups.py) passes as one parameter, `= ANY(%s)`.
+converts it (JSON decoded, by orjson where it reads the same values: see catalog/json_read.py). `IdsQuery` is
+the common case: one list of ids, which a `__any_of` lookup (catalog/lookups.py) passes as one parameter, `=
+ANY(%s)`.
 Where an argument is not among the parameters as it was given (SQLite spells a list as one parameter per id), or
 on another database, the queryset is built and run as usual. Either way the rows are what `.values()` gives.
 
