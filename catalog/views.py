@@ -28,21 +28,23 @@ def _list_page(request: HttpRequest, *, heading: str, **fixed: str) -> HttpRespo
     if view == "hide" and "nsfw" not in params:
         params["nsfw"] = "false"  # NSFW models are hidden unless the viewer chose to see them
     filterset = ModelFilterSet(params)  # the visible models, as lists show them
+    # What the filter form needs whatever the answer: an error page keeps the sorts and choices to go on from.
+    form = {
+        "filterset": filterset,
+        "heading": heading,
+        "selected": {name: params.getlist(name) for name in FACET_FILTERS},
+        "types": ModelType.choices,
+        "sorts": SORT_CHOICES,
+        "selected_sort": params.get("sort", ""),
+        "fixed": fixed,
+    }
     if not filterset.is_valid():
-        return render(
-            request,
-            "catalog/model_list.html",
-            {"filterset": filterset, "heading": heading, "page": None},
-            status=400,
-        )
+        return render(request, "catalog/model_list.html", {**form, "page": None}, status=400)
     try:
         page = filterset.page(request.GET.get("cursor"), PAGE_SIZE)
     except BadCursor:
         return render(
-            request,
-            "catalog/model_list.html",
-            {"filterset": filterset, "heading": heading, "page": None, "bad_cursor": True},
-            status=400,
+            request, "catalog/model_list.html", {**form, "page": None, "bad_cursor": True}, status=400
         )
     keep = request.GET.copy()
     keep.pop("cursor", None)
@@ -55,19 +57,7 @@ def _list_page(request: HttpRequest, *, heading: str, **fixed: str) -> HttpRespo
     response = render(
         request,
         "catalog/model_list.html",
-        {
-            "page": page,
-            "featured": featured,
-            "filterset": filterset,
-            "facets": facets,
-            "selected": {name: params.getlist(name) for name in FACET_FILTERS},
-            "types": ModelType.choices,
-            "sorts": SORT_CHOICES,
-            "heading": heading,
-            "querystring": keep.urlencode(),
-            "selected_sort": params.get("sort", ""),
-            "fixed": fixed,
-        },
+        {**form, "page": page, "featured": featured, "facets": facets, "querystring": keep.urlencode()},
     )
     if not current:  # counts from before the latest change: not an answer to keep (catalog/answer_cache.py)
         add_never_cache_headers(response)

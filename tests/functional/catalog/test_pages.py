@@ -139,6 +139,7 @@ def test_list_facet_counts_and_bad_filters(client, shelf) -> None:
     bad = client.get("/?sort=sideways")
     assert bad.status_code == 400
     assert "sort: Select a valid choice" in bad.content.decode()
+    assert '<option value="newest">Newest</option>' in bad.content.decode()  # the sorts to choose from
     assert client.get("/?cursor=not-a-cursor").status_code == 400
 
 
@@ -163,7 +164,9 @@ def test_a_forged_cursor_of_the_wrong_type_is_an_error_naming_it(client, shelf, 
     cursor = _cursor(value)
     page = client.get(f"/?sort={sort}&cursor={cursor}")
     assert page.status_code == 400
-    assert "That page link is not valid any more." in page.content.decode()
+    html = page.content.decode()
+    assert "That page link is not valid any more." in html
+    assert f'<option value="{sort}" selected>' in html  # the form keeps its sorts to go on from
     api = client.get(f"/api/models/?sort={sort}&cursor={cursor}")
     assert api.status_code == 400
     assert api.json() == {"cursor": ["Not a cursor this API gave out."]}
