@@ -441,11 +441,7 @@ def _insert_rows(model_class: type, rows: list[dict[str, Any]], *, with_ids: boo
         with cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
             for i, row in enumerate(rows):
                 values = [
-                    default
-                    if (value := row.get(name, _ABSENT)) is _ABSENT
-                    else value
-                    if type(value) in _PLAIN_TYPES and not is_json
-                    else _copy_value(value, is_json)
+                    _copy_value(row[name], is_json) if name in row else default
                     for name, default, is_json in spec
                 ]
                 copy.write_row([ids[i], *values] if with_ids else values)
@@ -473,7 +469,6 @@ def _json_text(value: Any) -> str:
         return json.dumps(value)
 
 
-_ABSENT = object()  # a column a row leaves out
 # Values COPY takes as they are (the exact types: an enumeration member is a str subclass, and goes to _plain).
 _PLAIN_TYPES = frozenset({str, int, float, bool, type(None), datetime})
 
