@@ -535,7 +535,7 @@ class ModelFilterSet(django_filters.FilterSet):
         ordering, size and type of the cursor's value (its position put in), as first pages are: a page 500 in
         cost what it took the ORM to build and compile its query on every request. Built as usual where
         search_key is None or the cursor is in the models without a value (a date), which come last."""
-        value, pk = cursor_position(Model.objects.all(), ordering, cursor)
+        value, pk = cursor_position(Model, ordering, cursor)
         key = self.search_key()
         compiled = _LISTS_AFTER.get(type(value))
 

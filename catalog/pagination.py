@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Model, Q, QuerySet
 
 
 class BadCursor(ValueError):
@@ -79,7 +79,7 @@ def _nullable(qs: QuerySet, field: str) -> bool:
         return False  # an annotation (search relevance): never null
 
 
-def cursor_position(qs: QuerySet, ordering: tuple[str, ...], cursor: str) -> tuple[Any, int]:
+def cursor_position(model: type[Model], ordering: tuple[str, ...], cursor: str) -> tuple[Any, int]:
     """The position (value, pk) a cursor holds, its value as the ordering's field takes it (a number for a count,
     an aware datetime for a date). Raises BadCursor for a cursor not given out here, its value of another type
     included (a forged `["abc", 5]` in the most downloaded order was a 500)."""
@@ -88,7 +88,7 @@ def cursor_position(qs: QuerySet, ordering: tuple[str, ...], cursor: str) -> tup
     if value is None:
         return None, pk
     try:
-        model_field = qs.model._meta.get_field(field)
+        model_field = model._meta.get_field(field)
     except FieldDoesNotExist:
         return value, pk  # an annotation (search relevance): its page checks its own cursors
     try:
@@ -104,7 +104,7 @@ def cursor_position(qs: QuerySet, ordering: tuple[str, ...], cursor: str) -> tup
 
 def keyset_after(qs: QuerySet, ordering: tuple[str, ...], cursor: str) -> QuerySet:
     """The rows of an ordered `qs` that come after `cursor`. Raises BadCursor for a cursor not given out here."""
-    return rows_after(qs, ordering, *cursor_position(qs, ordering, cursor))
+    return rows_after(qs, ordering, *cursor_position(qs.model, ordering, cursor))
 
 
 def rows_after(qs: QuerySet, ordering: tuple[str, ...], value: Any, pk: int) -> QuerySet:
