@@ -139,7 +139,7 @@ class Creator(TimestampedModel):
         return self.username
 
     def get_absolute_url(self) -> str:
-        return reverse("catalog:creator", kwargs={"username": self.username})
+        return creator_url(self.username)
 
 
 class Tag(TimestampedModel):
@@ -186,6 +186,27 @@ def model_url(pk: int, slug: str) -> str:
 
 
 _PCHAR = RFC3986_SUBDELIMS + "/~:@"
+
+_CREATOR_URL_SENTINEL = "username-sentinel"
+
+
+@functools.lru_cache(maxsize=16)
+def _creator_url_parts(script_prefix: str) -> tuple[str, str]:
+    """A creator's URL around the username, as reverse() gives it under this script prefix."""
+    before, after = reverse("catalog:creator", kwargs={"username": _CREATOR_URL_SENTINEL}).split(
+        _CREATOR_URL_SENTINEL, 1
+    )
+    return before, after
+
+
+def creator_url(username: str) -> str:
+    """A creator's page: what reverse() gives, as model_url does (a list page shows a creator on every card).
+    Its pattern takes any text but an empty one, slashes included (`path:`), which reverse() quotes with the
+    same safe characters; an empty username goes to reverse() and fails there as before."""
+    if not username:
+        return reverse("catalog:creator", kwargs={"username": username})
+    before, after = _creator_url_parts(get_script_prefix())
+    return f"{before}{quote(username, safe=_PCHAR)}{after}"
 
 
 # The columns every sort index of Model carries beside its keys (Model.Meta.indexes; the date sorts' indexes in

@@ -2,6 +2,7 @@
 
 import functools
 import html
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
@@ -31,6 +32,25 @@ def sanitized(html: str) -> str:
 
 def _e(value) -> str:
     return "" if value is None else html.escape(str(value))
+
+
+def _count(value) -> str:
+    """A count as the intcomma filter writes it here (English, no translation: "1,234,567"), in a fifteenth of
+    its time for a whole number (a list page writes two on each card); anything else goes to intcomma."""
+    return f"{value:,}" if type(value) is int else intcomma(value)
+
+
+_HUNDREDTH = Decimal("0.01")
+
+
+def _two_places(value) -> str:
+    """A number as floatformat:2 writes it here: its shortest decimal form rounded half up to two places
+    ("4.68" for 4.675), in a tenth of its time (a card shows a rating); other values (not a number, an
+    extreme one) go to floatformat."""
+    if type(value) in (float, int) and (1e-6 < abs(value) < 1e15 or value == 0):
+        rounded = Decimal(repr(value)).quantize(_HUNDREDTH, ROUND_HALF_UP)
+        return str(rounded if rounded else abs(rounded))  # "0.00", never "-0.00"
+    return floatformat(value, 2)
 
 
 def _media_url(name: str) -> str:
@@ -162,9 +182,9 @@ def version_section(version: dict) -> str:
     meta += "\n      " + (
         f"· updated {_e(_day(version['source_updated_at']))}" if version["source_updated_at"] else ""
     )
-    meta += f"\n      · {_e(intcomma(version['download_count']))} downloads\n      "
+    meta += f"\n      · {_e(_count(version['download_count']))} downloads\n      "
     if version["rating_count"]:
-        meta += f"· rated {_e(floatformat(version['rating'], 2))} by {_e(intcomma(version['rating_count']))}"
+        meta += f"· rated {_e(_two_places(version['rating']))} by {_e(_count(version['rating_count']))}"
     meta += "\n      "
     if version["early_access_days"]:
         meta += f"· early access {_e(version['early_access_days'])} days"
@@ -201,7 +221,7 @@ def facet_options(
     return mark_safe(
         "".join(
             f'<label><input type="{kind}" name="{name}" value="{_e(value)}"{" checked" if value in chosen else ""}'
-            f' data-autosubmit-check> {_e(value)} <span class="n">{_e(intcomma(n))}</span></label>'
+            f' data-autosubmit-check> {_e(value)} <span class="n">{_e(_count(n))}</span></label>'
             for value, n in counts
         )
     )
@@ -232,7 +252,7 @@ def model_card(model) -> str:
         else ""
     )
     rating = (
-        f'<span title="Rating"><span aria-hidden="true">★</span> {_e(floatformat(model.rating, 2))}'
+        f'<span title="Rating"><span aria-hidden="true">★</span> {_e(_two_places(model.rating))}'
         '<span class="visually-hidden"> rating</span></span>'
         if model.rating_count
         else ""
@@ -242,8 +262,8 @@ def model_card(model) -> str:
         f'<article class="card{" nsfw" if nsfw else ""}">'
         f'<a href="{url}" class="cover" tabindex="-1" aria-hidden="true">{picture}{nsfw_badge}</a>'
         f'<div class="card-body"><h2><a href="{url}">{_e(model.name)}</a></h2><p class="meta">{badges}</p>{creator}'
-        f'<p class="stats"><span title="Downloads"><span aria-hidden="true">⬇</span> {_e(intcomma(model.download_count))}'
+        f'<p class="stats"><span title="Downloads"><span aria-hidden="true">⬇</span> {_e(_count(model.download_count))}'
         '<span class="visually-hidden"> downloads</span></span> '
-        f'<span title="Favorites"><span aria-hidden="true">♥</span> {_e(intcomma(model.favorite_count))}'
+        f'<span title="Favorites"><span aria-hidden="true">♥</span> {_e(_count(model.favorite_count))}'
         f'<span class="visually-hidden"> favorites</span></span> {rating}</p></div></article>'
     )
