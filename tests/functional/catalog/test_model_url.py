@@ -31,7 +31,17 @@ def test_a_slug_the_pattern_cannot_match_fails_as_reverse_does() -> None:
         model_url(7, "a/b")
 
 
-USERNAMES = ["alice", "Ünïcødé 紫虚", "a/b/c", "50% off", "it's+fine", "a b?c#d", "x" * 255, "..", "~me@host:1"]
+USERNAMES = [
+    "alice",
+    "Ünïcødé 紫虚",
+    "a/b/c",
+    "50% off",
+    "it's+fine",
+    "a b?c#d",
+    "x" * 255,
+    "..",
+    "~me@host:1",
+]
 
 
 @pytest.mark.parametrize("prefix", ["/", "/sub path/"])
