@@ -248,3 +248,36 @@ def test_new_models_commit_without_waiting_for_the_disk_only_in_their_own_transa
     assert [r.outcome for r in results] == [CREATED]
     assert seen == ["on"]
     assert Model.objects.count() == 3
+
+
+def _pending_search_entries() -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS pgstattuple")
+        found = {}
+        for name in services.SEARCH_GIN_INDEXES:
+            cursor.execute("SELECT pending_tuples FROM pgstatginindex(%s::regclass)", [name])
+            found[name] = cursor.fetchone()[0]
+        return found
+
+
+@pytest.mark.postgres
+def test_an_ingest_run_leaves_no_search_entries_pending(corpus_sources: list[str]) -> None:
+    """A search reads all of a GIN index's pending list: a run merges it when it finishes (migration 0013)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s) ORDER BY relname",
+            [list(services.SEARCH_GIN_INDEXES)],
+        )
+        assert cursor.fetchall() == [
+            ("model_name_trgm_idx", ["gin_pending_list_limit=256"]),
+            ("model_search_vector_idx", ["gin_pending_list_limit=256"]),
+        ]
+    records = [record for _, record in parse_source(corpus_sources[0])][:50]
+    models_upsert([(record, None) for record in records])  # the writer alone, outside a run
+    written = _pending_search_entries()
+    assert all(n > 0 for n in written.values()), written
+
+    run = ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[1:2]))
+    assert run.created_count > 0 and run.failed_count == 0
+    assert _pending_search_entries() == dict.fromkeys(services.SEARCH_GIN_INDEXES, 0)
+    assert Model.objects.filter(search_vector__isnull=False).count() == 50 + run.created_count
