@@ -989,7 +989,7 @@ def ingest_run_finish(run: IngestRun) -> IngestRun:
     return run
 
 
-SEARCH_GIN_INDEXES = ("model_search_vector_idx", "model_name_trgm_idx")
+SEARCH_GIN_INDEXES = ("model_search_vector_idx", "model_name_trgm_idx", "model_name_bigram_idx")
 
 
 def search_indexes_merge() -> None:

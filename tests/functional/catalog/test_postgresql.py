@@ -82,3 +82,49 @@ def test_priced_text_match_holds_for_every_vector_none_included() -> None:
             "catalog_priced_text_match(to_tsvector('simple', 'anime lora'))"
         )
         assert cursor.fetchone() == (True, True, True)
+
+
+def test_the_bigrams_of_a_name_are_its_distinct_two_letter_pieces() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT catalog_bigrams('sdxl'), catalog_bigrams('aaaa'), catalog_bigrams('a'), catalog_bigrams(''), "
+            "catalog_bigrams('große'), catalog_bigrams(NULL)"
+        )
+        got = cursor.fetchone()
+    assert [sorted(g) if g is not None else None for g in got] == [
+        ["dx", "sd", "xl"],
+        ["aa"],
+        [],
+        [],
+        ["gr", "oß", "ro", "ße"],
+        None,
+    ]
+
+
+NAMES = ["Juggernaut XL", "SDXL base", "xl", "Pixel art", "Axle", "50% off", "a_b test", "back\\slash", "Große",
+         "ÄÖ mix", "plain", "Hexl", "x l", "LX"]  # fmt: skip
+
+
+def test_two_letters_find_by_the_bigram_index_the_names_holding_them() -> None:
+    """A search of two letters asks the bigram index beside its LIKE: the same models as holding them in Python,
+    for pairs with LIKE's special characters too; and a rare pair is read from the index, not by walking the
+    downloads index through the catalog."""
+    from catalog.filters import search_models
+
+    Model.objects.bulk_create(
+        [Model(name=name, slug=f"m{i}", download_count=i, civitai_id=900_000 + i) for i, name in enumerate(NAMES)]
+        + [Model(name=f"Filler model {i}", slug=f"f{i}", download_count=i, civitai_id=800_000 + i)
+           for i in range(3000)]
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_model")
+    names = NAMES + [f"Filler model {i}" for i in range(3000)]
+    for pair in ["xl", "XL", "0%", "% ", "_b", "a_", "\\s", "ße", "äö", " x l", "lx", "qq", "el", "r 1"]:
+        found = set(search_models(Model.objects.all(), pair).values_list("name", flat=True))
+        assert found == {name for name in names if pair.strip().lower() in name.lower()}, pair
+    page = search_models(Model.objects.all(), "xl").order_by("-download_count", "-id").values("pk")[:21]
+    with connection.cursor() as cursor:
+        sql, params = page.query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "model_name_bigram_idx" in plan, plan

@@ -269,6 +269,7 @@ def test_an_ingest_run_leaves_no_search_entries_pending(corpus_sources: list[str
             [list(services.SEARCH_GIN_INDEXES)],
         )
         assert cursor.fetchall() == [
+            ("model_name_bigram_idx", ["gin_pending_list_limit=256"]),
             ("model_name_trgm_idx", ["gin_pending_list_limit=256"]),
             ("model_search_vector_idx", ["gin_pending_list_limit=256"]),
         ]
