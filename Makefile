@@ -62,7 +62,7 @@ bench: install
 bench-quick: install
 	$(BIN)/python -m benchmarks.run --sizes 10000
 
-# N=1,000 and a few requests: CI runs it so that the benchmark keeps working.
+# N=500 and 1,000, a few requests: CI runs it so that the benchmark keeps working.
 bench-smoke: install
 	$(BIN)/python -m benchmarks.run --smoke
 

@@ -110,10 +110,11 @@ def _result(
     }
 
 
-def run_interleaved(targets: list[list[str]], *, requests: int, duration: float) -> list[dict]:
-    """One client asking each of `targets` ([base, path] pairs: a server each) in turn, one request at a time,
-    over a keep-alive connection to each: their latencies are measured in the same moments, so that a machine
-    busy for a while slows each alike. Gives a result per target, as `run` gives one."""
+def run_interleaved(targets: list[list], *, requests: int, duration: float) -> list[dict]:
+    """One client asking each of `targets` ([base, path] pairs: a server each; a list of paths is asked path
+    after path) in turn, one request at a time, over a keep-alive connection to each: their latencies are
+    measured in the same moments, so that a machine busy for a while slows each alike. Gives a result per
+    target, as `run` gives one."""
     connections: dict[str, http.client.HTTPConnection] = {}
     latencies: list[list[float]] = [[] for _ in targets]
     errors: list[list[str]] = [[] for _ in targets]
@@ -125,6 +126,8 @@ def run_interleaved(targets: list[list[str]], *, requests: int, duration: float)
             break
         index = n % len(targets)
         base, path = targets[index]
+        if isinstance(path, list):
+            path = path[(n // len(targets)) % len(path)]
         connection = connections.get(base)
         if connection is None:
             parts = urlsplit(base)

@@ -12,9 +12,11 @@ It drops and creates the PostgreSQL database BENCH_DATABASE_URL (default catalog
    peak memory is read;
 3. the peer, at each N: the same catalog exported to SQLite with an FTS5 index and served by Datasette, under
    the same load generator, beside the catalog's API list and search and its list page;
-4. the load test: 50 clients for 60 seconds mixing pages and API while a crawl ingests from a loopback
+4. growth: a copy of the first N's database is kept while the catalog grows; at the last N both are served
+   and each scenario is asked of the two in turn, request by request (growth_figures): the growth judged;
+5. the load test: 50 clients for 60 seconds mixing pages and API while a crawl ingests from a loopback
    stand-in for Civitai; zero errors expected;
-5. writes benchmarks/results/<date>-<sizes>.md and .json, and the table into README.md (not for a smoke run).
+6. writes benchmarks/results/<date>-<sizes>.md and .json, and the table into README.md (not for a smoke run).
 """
 
 from __future__ import annotations
@@ -58,10 +60,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def server_env(**extra: str) -> dict[str, str]:
+def server_env(*, database_url: str | None = None, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
-        "DATABASE_URL": BENCH_DATABASE_URL,
+        "DATABASE_URL": database_url or BENCH_DATABASE_URL,
         "CELERY_BROKER_URL": BENCH_REDIS_URL,
         "CACHE_URL": BENCH_REDIS_URL.rsplit("/", 1)[0] + "/12",
         "IMAGE_MIRROR_ON_INGEST": "false",
@@ -72,9 +74,10 @@ def server_env(**extra: str) -> dict[str, str]:
     }
 
 
-def production_env(*, answer_cache: bool) -> dict[str, str]:
+def production_env(*, answer_cache: bool, database_url: str | None = None) -> dict[str, str]:
     """The environment the catalog is served with here: the production settings on loopback."""
     return server_env(
+        database_url=database_url,
         DJANGO_SETTINGS_MODULE="config.settings.production",
         SECRET_KEY="benchmark-only-" + "x" * 50,
         ALLOWED_HOSTS="127.0.0.1,localhost",
@@ -87,13 +90,38 @@ def production_env(*, answer_cache: bool) -> dict[str, str]:
 # --- the database ---------------------------------------------------------------------------------------
 
 
-def database_reset() -> None:
+def database_reset(sizes: list[int] = ()) -> None:
+    """The benchmark's database dropped and made again empty, and the copies of earlier sizes dropped."""
     import psycopg
 
     admin_url, name = BENCH_DATABASE_URL.rsplit("/", 1)
     with psycopg.connect(f"{admin_url}/postgres", autocommit=True) as conn:
+        for size in sizes:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}_{size}" WITH (FORCE)')
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def database_copy(size: int) -> str:
+    """A copy of the benchmark's catalog as it is now (N=`size`), kept beside it while it grows, so that the
+    sizes can be asked in turn (growth_figures). Its URL."""
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()  # a database is copied with no one connected to it
+    admin_url, name = BENCH_DATABASE_URL.rsplit("/", 1)
+    with psycopg.connect(f"{admin_url}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}_{size}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}_{size}" TEMPLATE "{name}"')
+    return f"{admin_url}/{name}_{size}"
+
+
+def database_drop(url: str) -> None:
+    import psycopg
+
+    admin_url, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{admin_url}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def django_setup() -> None:
@@ -101,6 +129,9 @@ def django_setup() -> None:
         server_env(DJANGO_SETTINGS_MODULE="config.settings.base", CELERY_TASK_ALWAYS_EAGER="false")
     )
     os.environ["INGEST_ALLOWED_HOSTS"] = "127.0.0.1"
+    # The queries counted in this process (query_counts) come from the address the load comes from, whose
+    # throttle history the servers share in Redis: the same rate as theirs, or the second size is refused.
+    os.environ["API_ANON_RATE"] = production_env(answer_cache=False)["API_ANON_RATE"]
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -271,11 +302,13 @@ class Gunicorn:
 
     static_collected = False
 
-    def __init__(self, workers: int = 4, *, answer_cache: bool = False) -> None:
+    def __init__(
+        self, workers: int = 4, *, answer_cache: bool = False, database_url: str | None = None
+    ) -> None:
         self.port = free_port()
         self.workers = workers
         self.access_log = WORK / f"access-{self.port}.log"
-        env = production_env(answer_cache=answer_cache)
+        env = production_env(answer_cache=answer_cache, database_url=database_url)
         if not Gunicorn.static_collected:
             # Once: collecting again while another server's workers scan the folder makes them fail to boot.
             subprocess.run(
@@ -364,8 +397,9 @@ def load(base: str, paths: list, *, concurrency: int, requests: int, duration: f
     return json.loads(out.stdout)
 
 
-def load_interleaved(targets: list[list[str]], *, requests: int, duration: float) -> list[dict]:
-    """benchmarks.load's one client asking each [base, path] in turn: a result for each."""
+def load_interleaved(targets: list[list], *, requests: int, duration: float) -> list[dict]:
+    """benchmarks.load's one client asking each [base, path] in turn (a list of paths: each in turn): a result
+    for each."""
     urls = WORK / f"targets-{time.monotonic_ns()}.json"
     urls.write_text(json.dumps(targets))
     out = subprocess.run(
@@ -510,7 +544,51 @@ def serve_and_measure(total: int, *, requests: int, duration: float) -> dict:
     kept, kept_peak = kept_answers(paths, requests=requests, duration=duration)
     for name, row in kept.items():
         rows[name]["kept"] = row
-    return {"scenarios": rows, "worker_peak_mb": max(peak, kept_peak)}
+    return {"scenarios": rows, "worker_peak_mb": max(peak, kept_peak), "paths": paths}
+
+
+def growth_figures(
+    small: tuple[int, str, dict[str, list[str]]],
+    large: tuple[int, dict[str, list[str]]],
+    *,
+    requests: int,
+    duration: float,
+) -> dict:
+    """Each scenario asked of both sizes in turn: a server on the copy of the smaller catalog (database_copy) and
+    one on the larger, one client asking them request by request (`load.py --interleave`), each size its own
+    scenario's paths. Asked minutes apart, as the per-size tables are, a machine whose speed drifts (another
+    guest on the same host) moved the ratio of the two by itself: the list page's p95 went ×1.01 in one run and
+    ×2.01 in the next with the same code. Asked in turn, a busy moment slows both alike. The ratio of their
+    server-side p95 (gunicorn's access logs) is the growth the report judges."""
+    (small_n, small_url, small_paths), (large_n, large_paths) = small, large
+    servers = Gunicorn(database_url=small_url), Gunicorn()
+    rows = {}
+    try:
+        for name in large_paths:
+            paths = (small_paths[name], large_paths[name])
+            for server, urls in zip(servers, paths, strict=True):
+                load(server.base, urls, concurrency=2, requests=min(40, requests), duration=5)  # warm
+            since = [server.log_offset() for server in servers]
+            load_interleaved(
+                [[server.base, urls] for server, urls in zip(servers, paths, strict=True)],
+                requests=2 * requests, duration=2 * duration,
+            )  # fmt: skip
+            small_row, large_row = (
+                summary(server.server_times(offset)) for server, offset in zip(servers, since, strict=True)
+            )
+            ratio = large_row["p95_ms"] / small_row["p95_ms"] if small_row["p95_ms"] else None
+            rows[name] = {
+                str(small_n): small_row, str(large_n): large_row, "p95_ratio": ratio and round(ratio, 2),
+                "p50_ratio": round(large_row["p50_ms"] / small_row["p50_ms"], 2) if small_row["p50_ms"] else None,
+            }  # fmt: skip
+            log(
+                f"  growth, asked in turn, {name}: p95 {small_row['p95_ms']:.1f} -> {large_row['p95_ms']:.1f} ms "
+                f"(x{ratio:.2f}; p50 x{rows[name]['p50_ratio']:.2f})"
+            )
+    finally:
+        for server in servers:
+            server.stop()
+    return {"sizes": [small_n, large_n], "scenarios": rows}
 
 
 def kept_answers(paths: dict[str, list[str]], *, requests: int, duration: float) -> tuple[dict, float]:
@@ -856,7 +934,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=300, help="requests per scenario at concurrency 1")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds at most per scenario run")
     parser.add_argument(
-        "--smoke", action="store_true", help="N=1,000 and a few requests: checks it all works"
+        "--smoke", action="store_true", help="N=500 and 1,000, a few requests: checks it all works"
     )
     parser.add_argument("--no-ingest", action="store_true")
     parser.add_argument("--no-peer", action="store_true")
@@ -865,14 +943,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load-seconds", type=float, default=60.0)
     args = parser.parse_args(argv)
     if args.smoke:
-        args.sizes, args.requests, args.duration = "1000", 10, 10.0
+        args.sizes, args.requests, args.duration = "500,1000", 10, 10.0
         args.load_clients, args.load_seconds = 10, 5.0
     sizes = [int(s) for s in args.sizes.split(",")]
     if not (CORPUS / "civitai").is_dir():
         raise SystemExit(f"the corpus is not at {CORPUS} (set CATALOG_CORPUS)")
 
     log(f"benchmark: sizes {sizes}, database {BENCH_DATABASE_URL}, work folder {WORK}")
-    database_reset()
+    database_reset(sizes)
     django_setup()
     report: dict = {"machine": machine(), "sizes": sizes, "requests": args.requests, "smoke": args.smoke}
     if not args.no_ingest:
@@ -885,6 +963,7 @@ def main(argv: list[str] | None = None) -> int:
     records = catalog_data.corpus_records(CORPUS)
     built = 0
     report["sizes_measured"] = {}
+    paths: dict[int, dict[str, list[str]]] = {}
     for total in sizes:
         log(f"building the catalog up to {total} models")
         seconds = catalog_data.build(
@@ -896,6 +975,9 @@ def main(argv: list[str] | None = None) -> int:
             f"  loaded {loaded} models in {seconds:.1f}s ({loaded / seconds:.0f}/s); VACUUM ANALYZE and CHECKPOINT {analyze_seconds:.1f}s"
         )
         measured = serve_and_measure(total, requests=args.requests, duration=args.duration)
+        paths[total] = measured.pop("paths")
+        if total == sizes[0] and len(sizes) > 1:
+            first = (total, database_copy(total), paths[total])
         measured["loaded_models"] = loaded
         measured["load_seconds"] = round(seconds, 1)
         measured["load_models_per_second"] = round(loaded / seconds, 1)
@@ -905,6 +987,12 @@ def main(argv: list[str] | None = None) -> int:
             peer = peer_figures(total, requests=args.requests, duration=args.duration)
             if peer is not None:
                 report.setdefault("peer", {})[str(total)] = peer
+    if len(sizes) > 1:
+        log(f"growth: N={sizes[0]} and N={sizes[-1]} asked in turn")
+        report["growth"] = growth_figures(
+            first, (sizes[-1], paths[sizes[-1]]), requests=args.requests, duration=args.duration
+        )
+        database_drop(first[1])
     if not args.no_load_test:
         report["load_test"] = load_test(
             sizes[-1],
