@@ -124,19 +124,13 @@ def markdown(report: dict) -> str:
         if len(sizes) > 1:
             base = first[name]["c1"]["server"]["p95_ms"]
             growth = last / base if base else None
-            if (
-                name in growth_asked
-            ):  # both sizes asked in turn (run.growth_figures): the machine's drift cancels
-                turn = growth_asked[name]
+            turn = growth_asked.get(name)  # both sizes asked in turn (run.growth_figures): the drift cancels
+            if turn:
                 growth = turn["p95_ratio"]
-                line += (
-                    f" ×{growth:.2f} ({_ms(turn[str(sizes[0])]['p95_ms'])} → {_ms(turn[str(sizes[-1])]['p95_ms'])}"
-                    " ms) |"
-                    if growth
-                    else " – |"
-                )
-            else:
-                line += f" ×{growth:.2f} |" if growth else " – |"
+            line += f" ×{growth:.2f}" if growth else " –"
+            if turn and growth:
+                line += f" ({_ms(turn[str(sizes[0])]['p95_ms'])} → {_ms(turn[str(sizes[-1])]['p95_ms'])} ms)"
+            line += " |"
             if growth and growth > 1.5:
                 verdicts.append(f"growth above 1.5× by {growth / 1.5 - 1:.0%}")
             queries = {measured[s]["scenarios"][name]["queries"] for s in sizes}

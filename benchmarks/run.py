@@ -90,38 +90,42 @@ def production_env(*, answer_cache: bool, database_url: str | None = None) -> di
 # --- the database ---------------------------------------------------------------------------------------
 
 
-def database_reset(sizes: list[int] = ()) -> None:
-    """The benchmark's database dropped and made again empty, and the copies of earlier sizes dropped."""
+def _on_server(*statements: str) -> None:
+    """Statements run on the benchmark's PostgreSQL server, outside any of its databases (made, copied, dropped)."""
     import psycopg
 
-    admin_url, name = BENCH_DATABASE_URL.rsplit("/", 1)
+    admin_url = BENCH_DATABASE_URL.rsplit("/", 1)[0]
     with psycopg.connect(f"{admin_url}/postgres", autocommit=True) as conn:
-        for size in sizes:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}_{size}" WITH (FORCE)')
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        for statement in statements:
+            conn.execute(statement)
+
+
+def database_reset(sizes: list[int] = ()) -> None:
+    """The benchmark's database dropped and made again empty, and the copies of earlier sizes dropped."""
+    name = BENCH_DATABASE_URL.rsplit("/", 1)[1]
+    _on_server(
+        *(f'DROP DATABASE IF EXISTS "{name}_{size}" WITH (FORCE)' for size in sizes),
+        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+        f'CREATE DATABASE "{name}"',
+    )
 
 
 def database_copy(size: int) -> str:
     """A copy of the benchmark's catalog as it is now (N=`size`), kept beside it while it grows, so that the
     sizes can be asked in turn (growth_figures). Its URL."""
-    import psycopg
     from django.db import connections
 
     connections.close_all()  # a database is copied with no one connected to it
     admin_url, name = BENCH_DATABASE_URL.rsplit("/", 1)
-    with psycopg.connect(f"{admin_url}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}_{size}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}_{size}" TEMPLATE "{name}"')
+    _on_server(
+        f'DROP DATABASE IF EXISTS "{name}_{size}" WITH (FORCE)',
+        f'CREATE DATABASE "{name}_{size}" TEMPLATE "{name}"',
+    )
     return f"{admin_url}/{name}_{size}"
 
 
 def database_drop(url: str) -> None:
-    import psycopg
-
-    admin_url, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{admin_url}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _on_server(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
 def django_setup() -> None:

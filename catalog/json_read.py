@@ -14,9 +14,8 @@ from typing import Any
 
 import orjson
 
-_DIGITS_ONLY = bytes(
-    0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256)
-)  # each digit "0", the rest " "
+# Each digit "0", the rest " ".
+_DIGITS_ONLY = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
 _LONG_NUMBER = b"0" * 19
 
 
