@@ -45,6 +45,19 @@ def _cpu_scores(machine: dict) -> str:
     return f"{start} at the start and {end} at the end" if end is not None else str(start)
 
 
+def _connection(machine: dict) -> str:
+    kind = machine.get("postgresql_connection")
+    congestion = machine.get("tcp_congestion_control")
+    if not kind:
+        return ""
+    return (
+        f" (reached by its {kind}"
+        if kind == "Unix socket"
+        else f" (reached over {kind}"
+        + (f"; the kernel's TCP congestion control: {congestion})" if congestion else ")")
+    )
+
+
 def markdown(report: dict) -> str:
     m = report["machine"]
     sizes = [str(s) for s in report["sizes"]]
@@ -52,7 +65,7 @@ def markdown(report: dict) -> str:
         f"Measured {m['date']} on {m['cores']} cores ({m['cpu']}; CPU score {_cpu_scores(m)}, millions of simple "
         "Python operations per second on one core: it says how fast this machine was during the run), "
         f"{m['memory_gb']} GB, Python {m['python']}, Django "
-        f"{m['django']}, PostgreSQL {m['postgresql']}; gunicorn (config/gunicorn.conf.py: 4 workers of 2 "
+        f"{m['django']}, PostgreSQL {m['postgresql']}{_connection(m)}; gunicorn (config/gunicorn.conf.py: 4 workers of 2 "
         f"threads, keep-alive; production settings) on loopback; {report['requests']} requests per scenario at "
         "concurrency 1. Server-side times come from "
         "gunicorn's access log; req/s at concurrency 8 is what the load generator saw. Command: "
@@ -235,6 +248,26 @@ def markdown(report: dict) -> str:
             "by request, so that all three are timed in the same moments of the machine.",
             "",
         ]
+
+    connection = report.get("connection")
+    if connection:
+        out += [
+            f"### PostgreSQL by its Unix socket and over TCP (N={int(connection['size']):,})",
+            "",
+            "The same catalog served twice, one server connected to PostgreSQL by its Unix socket (as every table "
+            "above) and one over loopback TCP, asked in turn request by request; server-side ms. Ratio: TCP's "
+            "over the socket's.",
+            "",
+            "| scenario | socket p50 / p95 | TCP p50 / p95 | p95 ratio | p50 ratio |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for name, row in connection["scenarios"].items():
+            sock, tcp = row["socket"], row["tcp"]
+            out.append(
+                f"| {name} | {_ms(sock['p50_ms'])} / {_ms(sock['p95_ms'])} | {_ms(tcp['p50_ms'])} / "
+                f"{_ms(tcp['p95_ms'])} | ×{row['p95_ratio']:.2f} | ×{row['p50_ratio']:.2f} |"
+            )
+        out.append("")
 
     load = report.get("load_test")
     if load:

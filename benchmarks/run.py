@@ -38,14 +38,23 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from benchmarks.load import summary
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("CATALOG_CORPUS", ROOT.parent / "shared" / "corpus"))
 RESULTS = ROOT / "benchmarks" / "results"
-BENCH_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/catalog_bench")
+# PostgreSQL on this host, reached by its Unix socket where the server keeps one in the usual place (as the
+# README advises for a catalog beside its database), else on 127.0.0.1: a machine whose kernel paces TCP with
+# BBR held one loopback round trip in ten of a multi-query page for 16-40 ms (connection_figures).
+PG_SOCKET_DIR = "/var/run/postgresql"
+BENCH_DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL",
+    f"postgres://postgres@/catalog_bench?host={PG_SOCKET_DIR}"
+    if Path(PG_SOCKET_DIR, ".s.PGSQL.5432").exists()
+    else "postgres://postgres@127.0.0.1:5432/catalog_bench",
+)
 BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 WORK = Path(tempfile.mkdtemp(prefix="catalog-bench-"))
 
@@ -90,19 +99,35 @@ def production_env(*, answer_cache: bool, database_url: str | None = None) -> di
 # --- the database ---------------------------------------------------------------------------------------
 
 
+def database_url(name: str, url: str = BENCH_DATABASE_URL) -> str:
+    """`url` naming the database `name` instead (its host, socket and options kept)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/{name}" + (f"?{parts.query}" if parts.query else "")
+
+
+def database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+def over_socket(url: str) -> bool:
+    """Whether `url` reaches PostgreSQL by a Unix socket (a host that is a folder), as libpq reads it."""
+    parts = urlsplit(url)
+    host = parse_qs(parts.query).get("host", [parts.hostname or ""])[0]
+    return host.startswith("/") or (not host and not parts.port)
+
+
 def _on_server(*statements: str) -> None:
     """Statements run on the benchmark's PostgreSQL server, outside any of its databases (made, copied, dropped)."""
     import psycopg
 
-    admin_url = BENCH_DATABASE_URL.rsplit("/", 1)[0]
-    with psycopg.connect(f"{admin_url}/postgres", autocommit=True) as conn:
+    with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
         for statement in statements:
             conn.execute(statement)
 
 
 def database_reset(sizes: list[int] = ()) -> None:
     """The benchmark's database dropped and made again empty, and the copies of earlier sizes dropped."""
-    name = BENCH_DATABASE_URL.rsplit("/", 1)[1]
+    name = database_name(BENCH_DATABASE_URL)
     _on_server(
         *(f'DROP DATABASE IF EXISTS "{name}_{size}" WITH (FORCE)' for size in sizes),
         f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
@@ -116,16 +141,16 @@ def database_copy(size: int) -> str:
     from django.db import connections
 
     connections.close_all()  # a database is copied with no one connected to it
-    admin_url, name = BENCH_DATABASE_URL.rsplit("/", 1)
+    name = database_name(BENCH_DATABASE_URL)
     _on_server(
         f'DROP DATABASE IF EXISTS "{name}_{size}" WITH (FORCE)',
         f'CREATE DATABASE "{name}_{size}" TEMPLATE "{name}"',
     )
-    return f"{admin_url}/{name}_{size}"
+    return database_url(f"{name}_{size}")
 
 
 def database_drop(url: str) -> None:
-    _on_server(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    _on_server(f'DROP DATABASE IF EXISTS "{database_name(url)}" WITH (FORCE)')
 
 
 def django_setup() -> None:
@@ -551,6 +576,38 @@ def serve_and_measure(total: int, *, requests: int, duration: float) -> dict:
     return {"scenarios": rows, "worker_peak_mb": max(peak, kept_peak), "paths": paths}
 
 
+def asked_in_turn(
+    servers: tuple[Gunicorn, Gunicorn],
+    paths: dict[str, tuple[list[str], list[str]]],
+    *,
+    requests: int,
+    duration: float,
+) -> dict[str, tuple[dict, dict]]:
+    """Each scenario asked of two servers in turn, one client asking them request by request (`load.py
+    --interleave`), each server its own paths: their server-side summaries (gunicorn's access logs)."""
+    rows = {}
+    for name, pair in paths.items():
+        for server, urls in zip(servers, pair, strict=True):
+            load(server.base, urls, concurrency=2, requests=min(40, requests), duration=5)  # warm
+        since = [server.log_offset() for server in servers]
+        load_interleaved(
+            [[server.base, urls] for server, urls in zip(servers, pair, strict=True)],
+            requests=2 * requests, duration=2 * duration,
+        )  # fmt: skip
+        first, second = (
+            summary(server.server_times(offset)) for server, offset in zip(servers, since, strict=True)
+        )
+        rows[name] = (first, second)
+    return rows
+
+
+def _ratios(first: dict, second: dict) -> dict:
+    return {
+        f"{q}_ratio": round(second[f"{q}_ms"] / first[f"{q}_ms"], 2) if first[f"{q}_ms"] else None
+        for q in ("p95", "p50")
+    }
+
+
 def growth_figures(
     small: tuple[int, str, dict[str, list[str]]],
     large: tuple[int, dict[str, list[str]]],
@@ -559,40 +616,80 @@ def growth_figures(
     duration: float,
 ) -> dict:
     """Each scenario asked of both sizes in turn: a server on the copy of the smaller catalog (database_copy) and
-    one on the larger, one client asking them request by request (`load.py --interleave`), each size its own
-    scenario's paths. Asked minutes apart, as the per-size tables are, a machine whose speed drifts (another
-    guest on the same host) moved the ratio of the two by itself: the list page's p95 went ×1.01 in one run and
-    ×2.01 in the next with the same code. Asked in turn, a busy moment slows both alike. The ratio of their
-    server-side p95 (gunicorn's access logs) is the growth the report judges."""
+    one on the larger, one client asking them request by request, each size its own scenario's paths. Asked
+    minutes apart, as the per-size tables are, a machine whose speed drifts (another guest on the same host)
+    moved the ratio of the two by itself: the list page's p95 went ×1.01 in one run and ×2.01 in the next with
+    the same code. Asked in turn, a busy moment slows both alike. The ratio of their server-side p95 is the
+    growth the report judges."""
     (small_n, small_url, small_paths), (large_n, large_paths) = small, large
     servers = Gunicorn(database_url=small_url), Gunicorn()
-    rows = {}
     try:
-        for name in large_paths:
-            paths = (small_paths[name], large_paths[name])
-            for server, urls in zip(servers, paths, strict=True):
-                load(server.base, urls, concurrency=2, requests=min(40, requests), duration=5)  # warm
-            since = [server.log_offset() for server in servers]
-            load_interleaved(
-                [[server.base, urls] for server, urls in zip(servers, paths, strict=True)],
-                requests=2 * requests, duration=2 * duration,
-            )  # fmt: skip
-            small_row, large_row = (
-                summary(server.server_times(offset)) for server, offset in zip(servers, since, strict=True)
-            )
-            ratio = large_row["p95_ms"] / small_row["p95_ms"] if small_row["p95_ms"] else None
-            rows[name] = {
-                str(small_n): small_row, str(large_n): large_row, "p95_ratio": ratio and round(ratio, 2),
-                "p50_ratio": round(large_row["p50_ms"] / small_row["p50_ms"], 2) if small_row["p50_ms"] else None,
-            }  # fmt: skip
-            log(
-                f"  growth, asked in turn, {name}: p95 {small_row['p95_ms']:.1f} -> {large_row['p95_ms']:.1f} ms "
-                f"(x{ratio:.2f}; p50 x{rows[name]['p50_ratio']:.2f})"
-            )
+        pairs = {name: (small_paths[name], large_paths[name]) for name in large_paths}
+        asked = asked_in_turn(servers, pairs, requests=requests, duration=duration)
     finally:
         for server in servers:
             server.stop()
+    rows = {}
+    for name, (small_row, large_row) in asked.items():
+        rows[name] = {str(small_n): small_row, str(large_n): large_row, **_ratios(small_row, large_row)}
+        log(
+            f"  growth, asked in turn, {name}: p95 {small_row['p95_ms']:.1f} -> {large_row['p95_ms']:.1f} ms "
+            f"(x{rows[name]['p95_ratio']}; p50 x{rows[name]['p50_ratio']})"
+        )
     return {"sizes": [small_n, large_n], "scenarios": rows}
+
+
+# The scenarios asked over both connections (connection_figures): one to five SQL round trips each.
+CONNECTION_SCENARIOS = ("list page", "model card", "API search", "Civitai API search")
+
+
+def tcp_database_url() -> str | None:
+    """The benchmark's database over TCP on 127.0.0.1 (PostgreSQL's port), when the benchmark reaches it by its
+    Unix socket and the server also listens there; None otherwise."""
+    import psycopg
+
+    if not over_socket(BENCH_DATABASE_URL):
+        return None
+    parts = urlsplit(BENCH_DATABASE_URL)
+    options = {k: v for k, v in parse_qs(parts.query).items() if k not in ("host", "port")}
+    port = parse_qs(parts.query).get("port", ["5432"])[0]
+    user, at, _ = parts.netloc.rpartition("@")
+    url = f"{parts.scheme}://{user}{at}127.0.0.1:{port}{parts.path}"
+    url += ("?" + urlencode(options, doseq=True)) if options else ""
+    try:
+        psycopg.connect(url, connect_timeout=3).close()
+    except psycopg.Error:
+        return None
+    return url
+
+
+def connection_figures(
+    size: int, paths: dict[str, list[str]], *, requests: int, duration: float
+) -> dict | None:
+    """A few scenarios asked in turn of a server connected to PostgreSQL by its Unix socket (as the benchmark
+    serves) and one connected over loopback TCP, on the same catalog: what the connection costs on this machine.
+    On a kernel pacing TCP with BBR (this machine's `net.ipv4.tcp_congestion_control`), one round trip in ten of
+    a page asking several queries waited 16-40 ms after the server had answered a large one (tcpdump: the
+    server's next packet held back; none with cubic, none over the socket). None when there is no TCP twin."""
+    tcp_url = tcp_database_url()
+    if tcp_url is None:
+        log("  connection: the benchmark's database is not reached by a socket with a TCP twin; skipped")
+        return None
+    servers = Gunicorn(), Gunicorn(database_url=tcp_url)
+    try:
+        pairs = {name: (paths[name], paths[name]) for name in CONNECTION_SCENARIOS if name in paths}
+        asked = asked_in_turn(servers, pairs, requests=requests, duration=duration)
+    finally:
+        for server in servers:
+            server.stop()
+    rows = {}
+    for name, (socket_row, tcp_row) in asked.items():
+        rows[name] = {"socket": socket_row, "tcp": tcp_row, **_ratios(socket_row, tcp_row)}
+        log(
+            f"  connection, asked in turn, {name}: p95 {socket_row['p95_ms']:.1f} (socket) vs "
+            f"{tcp_row['p95_ms']:.1f} ms (TCP)"
+        )
+    return {"size": size, "tcp_url": tcp_url, "scenarios": rows}
 
 
 def kept_answers(paths: dict[str, list[str]], *, requests: int, duration: float) -> tuple[dict, float]:
@@ -917,6 +1014,7 @@ def machine() -> dict:
         cursor.execute("SHOW server_version")
         pg = cursor.fetchone()[0]
     meminfo = Path("/proc/meminfo").read_text().splitlines()[0].split()
+    congestion = Path("/proc/sys/net/ipv4/tcp_congestion_control")
     models = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
               if line.startswith("model name")]  # fmt: skip
     return {
@@ -928,6 +1026,8 @@ def machine() -> dict:
         "django": django.get_version(),
         "psycopg": psycopg.__version__,
         "postgresql": pg,
+        "postgresql_connection": "Unix socket" if over_socket(BENCH_DATABASE_URL) else "TCP",
+        "tcp_congestion_control": congestion.read_text().strip() if congestion.exists() else None,
         "date": dt.date.today().isoformat(),
     }
 
@@ -997,6 +1097,12 @@ def main(argv: list[str] | None = None) -> int:
             first, (sizes[-1], paths[sizes[-1]]), requests=args.requests, duration=args.duration
         )
         database_drop(first[1])
+    log(f"connection: N={sizes[-1]} asked over PostgreSQL's Unix socket and over TCP in turn")
+    connection = connection_figures(
+        sizes[-1], paths[sizes[-1]], requests=args.requests, duration=args.duration
+    )
+    if connection:
+        report["connection"] = connection
     if not args.no_load_test:
         report["load_test"] = load_test(
             sizes[-1],
