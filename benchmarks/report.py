@@ -47,14 +47,12 @@ def _cpu_scores(machine: dict) -> str:
 
 def _connection(machine: dict) -> str:
     kind = machine.get("postgresql_connection")
-    congestion = machine.get("tcp_congestion_control")
     if not kind:
         return ""
-    return (
-        f" (reached by its {kind}"
-        if kind == "Unix socket"
-        else f" (reached over {kind}"
-        + (f"; the kernel's TCP congestion control: {congestion})" if congestion else ")")
+    how = f"by its {kind}" if kind == "Unix socket" else f"over {kind}"
+    congestion = machine.get("tcp_congestion_control")
+    return f" (reached {how}" + (
+        f"; the kernel's TCP congestion control: {congestion})" if congestion else ")"
     )
 
 
@@ -249,8 +247,7 @@ def markdown(report: dict) -> str:
             "",
         ]
 
-    connection = report.get("connection")
-    if connection:
+    for connection in (report.get("connection") or {}).values():
         out += [
             f"### PostgreSQL by its Unix socket and over TCP (N={int(connection['size']):,})",
             "",

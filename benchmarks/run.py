@@ -2,7 +2,8 @@
 
     python -m benchmarks.run [--sizes 10000,100000] [--requests 300] [--smoke] [--no-peer] [--no-ingest]
 
-It drops and creates the PostgreSQL database BENCH_DATABASE_URL (default catalog_bench on 127.0.0.1), then:
+It drops and creates the PostgreSQL database BENCH_DATABASE_URL (default catalog_bench, by PostgreSQL's Unix socket
+where it has one, else on 127.0.0.1), then:
 1. ingest: the corpus's 4,484 Civitai models in-process and through a Celery worker on Redis, each again with
    nothing changed; thumbnails per second for the image task (JPEGs served on loopback);
 2. for each N: builds the catalog from the corpus (benchmarks/catalog_data.py) and times it; serves it with
@@ -14,9 +15,10 @@ It drops and creates the PostgreSQL database BENCH_DATABASE_URL (default catalog
    the same load generator, beside the catalog's API list and search and its list page;
 4. growth: a copy of the first N's database is kept while the catalog grows; at the last N both are served
    and each scenario is asked of the two in turn, request by request (growth_figures): the growth judged;
-5. the load test: 50 clients for 60 seconds mixing pages and API while a crawl ingests from a loopback
+5. connection, at each N: a few scenarios asked in turn of a server on PostgreSQL's socket and one over TCP;
+6. the load test: 50 clients for 60 seconds mixing pages and API while a crawl ingests from a loopback
    stand-in for Civitai; zero errors expected;
-6. writes benchmarks/results/<date>-<sizes>.md and .json, and the table into README.md (not for a smoke run).
+7. writes benchmarks/results/<date>-<sizes>.md and .json, and the table into README.md (not for a smoke run).
 """
 
 from __future__ import annotations
@@ -1087,6 +1089,10 @@ def main(argv: list[str] | None = None) -> int:
         measured["load_models_per_second"] = round(loaded / seconds, 1)
         measured["analyze_seconds"] = round(analyze_seconds, 1)
         report["sizes_measured"][str(total)] = measured
+        log(f"connection: N={total} asked by PostgreSQL's Unix socket and over TCP in turn")
+        connection = connection_figures(total, paths[total], requests=args.requests, duration=args.duration)
+        if connection:
+            report.setdefault("connection", {})[str(total)] = connection
         if not args.no_peer:  # at every size: the catalog is to be as fast as Datasette at every N
             peer = peer_figures(total, requests=args.requests, duration=args.duration)
             if peer is not None:
@@ -1097,12 +1103,6 @@ def main(argv: list[str] | None = None) -> int:
             first, (sizes[-1], paths[sizes[-1]]), requests=args.requests, duration=args.duration
         )
         database_drop(first[1])
-    log(f"connection: N={sizes[-1]} asked over PostgreSQL's Unix socket and over TCP in turn")
-    connection = connection_figures(
-        sizes[-1], paths[sizes[-1]], requests=args.requests, duration=args.duration
-    )
-    if connection:
-        report["connection"] = connection
     if not args.no_load_test:
         report["load_test"] = load_test(
             sizes[-1],
