@@ -102,12 +102,27 @@ class FreeMultipleFilter(django_filters.MultipleChoiceFilter):
 
 
 class FreeMultipleField(django_filters.fields.MultipleChoiceField):
+    """Any value up to FREE_VALUE_LENGTH characters (a tag, type or base model is never longer)."""
+
     def clean(self, value):
         # An empty box in a form (?exclude_tag=) means no value, not a bad one.
         return super().clean([v for v in (value or []) if v != ""])
 
+    def validate(self, value):
+        for one in value or []:
+            if isinstance(one, str) and len(one) > FREE_VALUE_LENGTH:
+                raise forms.ValidationError(
+                    "At most %(most)d characters a value; this one has %(length)d: %(start)s…",
+                    code="too_long",
+                    params={"most": FREE_VALUE_LENGTH, "length": len(one), "start": repr(one[:40])},
+                )
+        super().validate(value)
+
     def valid_value(self, value):
-        return isinstance(value, str) and 0 < len(value) <= 255
+        return isinstance(value, str) and 0 < len(value) <= FREE_VALUE_LENGTH
+
+
+FREE_VALUE_LENGTH = 255
 
 
 # Search ranks in tiers, then by popularity: the exact name; names containing the search; then models whose

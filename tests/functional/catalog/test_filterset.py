@@ -46,6 +46,22 @@ def test_a_bad_parameter_is_still_an_error_naming_it() -> None:
     assert "perhaps" in filterset.errors["nsfw"][0]
 
 
+@pytest.mark.parametrize("name", ["tag", "exclude_tag", "type", "base_model"])
+def test_an_overlong_value_is_refused_saying_how_long_and_showing_only_its_start(client, name) -> None:
+    tag = TagFactory(name="t" * 255)  # the longest a value may be
+    ModelFactory(name="Longtagged").tags.add(tag)
+    answer = client.get("/api/models/", {name: ["ok", "x" * 300]})
+    assert answer.status_code == 400
+    message = answer.json()[name][0]
+    assert message == f"At most 255 characters a value; this one has 300: {'x' * 40!r}…"
+    page = client.get("/", {name: "y" * 256})
+    assert page.status_code == 400
+    assert "At most 255 characters a value; this one has 256" in page.content.decode()
+    if name == "tag":
+        found = client.get("/api/models/", {"tag": "t" * 255}).json()["results"]
+        assert [m["name"] for m in found] == ["Longtagged"]
+
+
 def test_the_listed_models_are_built_when_first_read_and_a_queryset_set_later_is_kept() -> None:
     ModelFactory(name="Shown")
     ModelFactory(name="Curated away", hidden=True)
