@@ -48,8 +48,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("CATALOG_CORPUS", ROOT.parent / "shared" / "corpus"))
 RESULTS = ROOT / "benchmarks" / "results"
 # PostgreSQL on this host, reached by its Unix socket where the server keeps one in the usual place (as the
-# README advises for a catalog beside its database), else on 127.0.0.1: a machine whose kernel paces TCP with
-# BBR held one loopback round trip in ten of a multi-query page for 16-40 ms (connection_figures).
+# README advises for a catalog beside its database), else on 127.0.0.1: on a machine whose kernel paces TCP
+# with BBR, a query after a large answer on the same loopback connection could wait 16-40 ms
+# (connection_figures).
 PG_SOCKET_DIR = "/var/run/postgresql"
 BENCH_DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL",
@@ -670,9 +671,10 @@ def connection_figures(
 ) -> dict | None:
     """A few scenarios asked in turn of a server connected to PostgreSQL by its Unix socket (as the benchmark
     serves) and one connected over loopback TCP, on the same catalog: what the connection costs on this machine.
-    On a kernel pacing TCP with BBR (this machine's `net.ipv4.tcp_congestion_control`), one round trip in ten of
-    a page asking several queries waited 16-40 ms after the server had answered a large one (tcpdump: the
-    server's next packet held back; none with cubic, none over the socket). None when there is no TCP twin."""
+    On a kernel pacing TCP with BBR (this machine's `net.ipv4.tcp_congestion_control`), a query that followed a
+    large answer on the same connection waited 16-40 ms, in one Civitai search in seven replayed on the
+    10,000-model catalog (tcpdump: the server's answer held back; none with cubic, none over the socket); how
+    often depends on the answers' sizes. None when there is no TCP twin."""
     tcp_url = tcp_database_url()
     if tcp_url is None:
         log("  connection: the benchmark's database is not reached by a socket with a TCP twin; skipped")
