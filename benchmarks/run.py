@@ -587,20 +587,25 @@ def asked_in_turn(
     duration: float,
 ) -> dict[str, tuple[dict, dict]]:
     """Each scenario asked of two servers in turn, one client asking them request by request (`load.py
-    --interleave`), each server its own paths: their server-side summaries (gunicorn's access logs)."""
+    --interleave`), each server its own paths: their server-side summaries (gunicorn's access logs). The
+    servers are stopped after."""
     rows = {}
-    for name, pair in paths.items():
-        for server, urls in zip(servers, pair, strict=True):
-            load(server.base, urls, concurrency=2, requests=min(40, requests), duration=5)  # warm
-        since = [server.log_offset() for server in servers]
-        load_interleaved(
-            [[server.base, urls] for server, urls in zip(servers, pair, strict=True)],
-            requests=2 * requests, duration=2 * duration,
-        )  # fmt: skip
-        first, second = (
-            summary(server.server_times(offset)) for server, offset in zip(servers, since, strict=True)
-        )
-        rows[name] = (first, second)
+    try:
+        for name, pair in paths.items():
+            for server, urls in zip(servers, pair, strict=True):
+                load(server.base, urls, concurrency=2, requests=min(40, requests), duration=5)  # warm
+            since = [server.log_offset() for server in servers]
+            load_interleaved(
+                [[server.base, urls] for server, urls in zip(servers, pair, strict=True)],
+                requests=2 * requests, duration=2 * duration,
+            )  # fmt: skip
+            first, second = (
+                summary(server.server_times(offset)) for server, offset in zip(servers, since, strict=True)
+            )
+            rows[name] = (first, second)
+    finally:
+        for server in servers:
+            server.stop()
     return rows
 
 
@@ -625,13 +630,9 @@ def growth_figures(
     the same code. Asked in turn, a busy moment slows both alike. The ratio of their server-side p95 is the
     growth the report judges."""
     (small_n, small_url, small_paths), (large_n, large_paths) = small, large
+    pairs = {name: (small_paths[name], large_paths[name]) for name in large_paths}
     servers = Gunicorn(database_url=small_url), Gunicorn()
-    try:
-        pairs = {name: (small_paths[name], large_paths[name]) for name in large_paths}
-        asked = asked_in_turn(servers, pairs, requests=requests, duration=duration)
-    finally:
-        for server in servers:
-            server.stop()
+    asked = asked_in_turn(servers, pairs, requests=requests, duration=duration)
     rows = {}
     for name, (small_row, large_row) in asked.items():
         rows[name] = {str(small_n): small_row, str(large_n): large_row, **_ratios(small_row, large_row)}
@@ -654,8 +655,9 @@ def tcp_database_url() -> str | None:
     if not over_socket(BENCH_DATABASE_URL):
         return None
     parts = urlsplit(BENCH_DATABASE_URL)
-    options = {k: v for k, v in parse_qs(parts.query).items() if k not in ("host", "port")}
-    port = parse_qs(parts.query).get("port", ["5432"])[0]
+    query = parse_qs(parts.query)
+    options = {k: v for k, v in query.items() if k not in ("host", "port")}
+    port = query.get("port", ["5432"])[0]
     user, at, _ = parts.netloc.rpartition("@")
     url = f"{parts.scheme}://{user}{at}127.0.0.1:{port}{parts.path}"
     url += ("?" + urlencode(options, doseq=True)) if options else ""
@@ -679,13 +681,9 @@ def connection_figures(
     if tcp_url is None:
         log("  connection: the benchmark's database is not reached by a socket with a TCP twin; skipped")
         return None
+    pairs = {name: (paths[name], paths[name]) for name in CONNECTION_SCENARIOS if name in paths}
     servers = Gunicorn(), Gunicorn(database_url=tcp_url)
-    try:
-        pairs = {name: (paths[name], paths[name]) for name in CONNECTION_SCENARIOS if name in paths}
-        asked = asked_in_turn(servers, pairs, requests=requests, duration=duration)
-    finally:
-        for server in servers:
-            server.stop()
+    asked = asked_in_turn(servers, pairs, requests=requests, duration=duration)
     rows = {}
     for name, (socket_row, tcp_row) in asked.items():
         rows[name] = {"socket": socket_row, "tcp": tcp_row, **_ratios(socket_row, tcp_row)}
