@@ -169,21 +169,21 @@ def _priced(text_matches: QuerySet[Model]) -> QuerySet[Model]:
 
 
 class _NameBigrams(Func):
-    """catalog_bigrams(lower(name)) (migration 0014): the two-letter pieces of a model's name, GIN-indexed."""
+    """catalog_bigrams(name_lower) (migrations 0014, 0015): the two-letter pieces of a model's name, GIN-indexed."""
 
     function = "catalog_bigrams"
     output_field = ArrayField(TextField())
 
 
 def _holding(named: QuerySet[Model], lowered: str) -> QuerySet[Model]:
-    """Models of `named` (aliased `name_lower`) whose name holds `lowered`. Two letters, which no trigram of
+    """Models of `named` whose name holds `lowered` (in lower case: Model.name_lower). Two letters, which no trigram of
     the name index serves, are asked of the bigram index too (PostgreSQL): "xl" sorted by downloads walked the
     downloads index through 21,000 of 100,000 names (7.8 ms; 10,000 at 10,000 models: growth with the catalog);
     read from the bigram index, 0.35 ms. A common pair ("an") is still found by walking, which the planner
     chooses from the index's statistics. The LIKE stays: the same models, the bigram only serves it."""
     holding = named.filter(name_lower__contains=lowered)
     if _two_letters(lowered):
-        holding = holding.alias(name_bigrams=_NameBigrams(Lower("name"))).filter(
+        holding = holding.alias(name_bigrams=_NameBigrams(F("name_lower"))).filter(
             name_bigrams__contains=[lowered]
         )
     return holding
@@ -214,8 +214,7 @@ def search_models(qs: QuerySet[Model], value: str) -> QuerySet[Model]:
 def _matches(qs: QuerySet[Model], value: str) -> tuple[QuerySet[Model], QuerySet[Model]]:
     """The two ways a model of `qs` matches a search: its text (or a file's hash), and its name holding it."""
     value = value.strip()[:200]
-    named = qs.alias(name_lower=Lower("name"))
-    return _priced(named.filter(_text_or_hash(value))), _holding(named, value.lower())
+    return _priced(qs.filter(_text_or_hash(value))), _holding(qs, value.lower())
 
 
 def searched_in_order(
@@ -301,9 +300,8 @@ def _search_rows(
     rows of higher tiers past the cursor's downloads would come again. (Leaving them out cost a first page's
     planning 0.1-0.4 ms of its 0.9-1.3 ms.)"""
     lowered = value.lower()
-    named = qs.alias(name_lower=Lower("name"))
-    named_so, holds_it = named.filter(name_lower=lowered), _holding(named, lowered)
-    full_text = _priced(named.filter(_text_or_hash(value)))
+    named_so, holds_it = qs.filter(name_lower=lowered), _holding(qs, lowered)
+    full_text = _priced(qs.filter(_text_or_hash(value)))
     if after:
         holds_it, full_text = (
             holds_it.exclude(name_lower=lowered),
@@ -321,7 +319,7 @@ def _search_rows(
         # word, and then reads most of the table to find it.
         branches.append(ids.values("pk")[: size + 1])
     tier = Case(When(name_lower=lowered, then=2), When(name_lower__contains=lowered, then=1), default=0)
-    return named.filter(_any_of(branches)).annotate(tier=tier).order_by("-tier", *BY_DOWNLOADS)[: size + 1]
+    return qs.filter(_any_of(branches)).annotate(tier=tier).order_by("-tier", *BY_DOWNLOADS)[: size + 1]
 
 
 def _search_params(words: str) -> tuple[str, str, str]:

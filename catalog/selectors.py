@@ -63,7 +63,7 @@ def model_cards(models: list[Model]) -> list[Model]:
 
 def models_brief(qs: QuerySet[Model]) -> QuerySet[Model]:
     """Models as lists show them: with their creator, without the long text (description, search text, notes)."""
-    return qs.select_related("creator").defer("description", "search_text", "search_vector", "admin_notes")
+    return qs.select_related("creator").defer("description", *NOT_SHOWN)
 
 
 def models_with_everything(qs: QuerySet[Model]) -> QuerySet[Model]:
@@ -77,7 +77,7 @@ def models_with_everything(qs: QuerySet[Model]) -> QuerySet[Model]:
 
 
 # What pages and the API never show: the text only search and curation read.
-NOT_SHOWN = ("search_text", "search_vector", "admin_notes")
+NOT_SHOWN = ("search_text", "search_vector", "name_lower", "admin_notes")
 
 
 def models_described(qs: QuerySet[Model]) -> QuerySet[Model]:

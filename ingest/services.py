@@ -317,7 +317,7 @@ def _bulk_create(records: list[ModelRecord], hashes: list[str]) -> list[int]:
         return []
     creators = _creators_for(records)
     tags = {t.name.lower(): t for t in tags_get_or_create([n for r in records for n in (r.tags or ())])}
-    model_fields = [f for f in Model._meta.concrete_fields if not f.primary_key]
+    model_fields = [f for f in Model._meta.concrete_fields if not f.primary_key and not f.generated]
     model_rows: list[dict[str, Any]] = []
     ordered_versions: list[list[VersionRecord]] = []
     tag_keys: list[list[str]] = []
@@ -415,7 +415,7 @@ def _insert_rows(model_class: type, rows: list[dict[str, Any]], *, with_ids: boo
     if not rows:
         return []
     now = timezone.now()
-    fields = [f for f in model_class._meta.concrete_fields if not f.primary_key]
+    fields = [f for f in model_class._meta.concrete_fields if not f.primary_key and not f.generated]
     defaults = {f.attname: now if _is_timestamp(f) else f.get_default() for f in fields}
     if connection.vendor != "postgresql":
         objects = [model_class(**{**defaults, **row}) for row in rows]
@@ -829,7 +829,9 @@ def _save_rows(model_class: type, created: list, updated: list) -> None:
         for row in updated:
             row.updated_at = now
         names = [
-            f.name for f in model_class._meta.concrete_fields if not f.primary_key and f.name != "created_at"
+            f.name
+            for f in model_class._meta.concrete_fields
+            if not f.primary_key and not f.generated and f.name != "created_at"
         ]
         model_class.objects.bulk_update(updated, names)
 

@@ -69,3 +69,33 @@ def test_the_listed_models_are_built_when_first_read_and_a_queryset_set_later_is
     assert [m.name for m in filterset.queryset] == ["Shown"]  # the visible models, as lists show them
     filterset.queryset = Model.objects.all()
     assert sorted(m.name for m in filterset.queryset) == ["Curated away", "Shown"]
+
+
+def test_a_renamed_model_is_found_by_its_new_name_however_it_was_renamed(client) -> None:
+    """The search compares with Model.name_lower, which the database keeps from the name: a rename by the ORM's
+    save, by a queryset update (as the admin's bulk actions and ingest's batched writer do) and by SQL alike."""
+    saved, updated, by_sql = (ModelFactory(name=f"Old name {i}") for i in range(3))
+    saved.name = "Glacier Mix"
+    saved.save()
+    Model.objects.filter(pk=updated.pk).update(name="Glacier Dream")
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE catalog_model SET name = %s WHERE id = %s", ["GLACIER Tide", by_sql.pk])
+
+    assert sorted(Model.objects.values_list("name_lower", flat=True)) == [
+        "glacier dream",
+        "glacier mix",
+        "glacier tide",
+    ]
+    for path in ["/api/models/?query=glacier", "/api/models/?query=GLACIER&sort=downloads"]:
+        answer = client.get(path)
+        assert answer.status_code == 200, answer.content
+        assert sorted(m["name"] for m in answer.json()["results"]) == [
+            "GLACIER Tide",
+            "Glacier Dream",
+            "Glacier Mix",
+        ]
+    answer = client.get("/api/models/?query=glacier mix")
+    assert [m["name"] for m in answer.json()["results"]] == ["Glacier Mix"]
+    assert client.get("/api/models/?query=old name").json()["results"] == []

@@ -128,3 +128,42 @@ def test_two_letters_find_by_the_bigram_index_the_names_holding_them() -> None:
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "model_name_bigram_idx" in plan, plan
+
+
+def test_the_lower_case_name_is_the_databases_lower_of_any_name() -> None:
+    """Model.name_lower is PostgreSQL's lower(name) (migration 0015), letters beyond ASCII included, and a search
+    in any case finds the name by it."""
+    from catalog.filters import search_models
+
+    model = ModelFactory(name="Große ÄRGER Mix")
+    Model.objects.filter(pk=model.pk).update(name="ÉCLAIR Ångström")
+    model.refresh_from_db()
+    assert model.name_lower == "éclair ångström"
+    assert list(search_models(Model.objects.all(), "ångSTRÖM").values_list("pk", flat=True)) == [model.pk]
+    assert list(search_models(Model.objects.all(), "éclair ångström").values_list("pk", flat=True)) == [
+        model.pk
+    ]
+
+
+def test_a_search_reads_lower_case_names_from_the_sort_index_without_lower_casing_them() -> None:
+    """The "name holds it" tier walks the downloads index and tests the lower-case name it carries (INCLUDE): no
+    lower() per name it passes."""
+    from catalog.filters import _search_rows
+
+    Model.objects.bulk_create(
+        [
+            Model(name=f"Model {i} merge", slug=f"m{i}", download_count=i, civitai_id=700_000 + i)
+            for i in range(2000)
+        ]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_model")
+    rows = _search_rows(Model.objects.filter(hidden=False), "Merge", None, 20)
+    with connection.cursor() as cursor:
+        sql, params = rows.query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "using model_downloads_idx" in plan, plan
+    assert "(name_lower ~~ '%merge%'::text)" in plan, plan
+    assert "lower(" not in plan.lower().replace("name_lower", ""), plan
+    assert [m.name for m in rows][:3] == ["Model 1999 merge", "Model 1998 merge", "Model 1997 merge"]
