@@ -199,6 +199,12 @@ def markdown(report: dict) -> str:
         checks.append(
             f"- N={int(size):,}: web worker peak memory {peak} MB (target ≤ 200: {_verdict(peak, 200)})."
         )
+        if measured[size].get("cpu_score"):
+            before, after = measured[size]["cpu_score"]
+            checks.append(
+                f"- N={int(size):,}: CPU score {before} just before these scenarios and {after} just after "
+                "(the machine's speed while they ran)."
+            )
         checks.append(
             f"- N={int(size):,}: built {measured[size]['loaded_models']:,} models in {measured[size]['load_seconds']} s "
             f"({measured[size]['load_models_per_second']:.0f}/s, through the batched writer's COPY), then "

@@ -1080,7 +1080,12 @@ def main(argv: list[str] | None = None) -> int:
         log(
             f"  loaded {loaded} models in {seconds:.1f}s ({loaded / seconds:.0f}/s); VACUUM ANALYZE and CHECKPOINT {analyze_seconds:.1f}s"
         )
+        # The machine's speed just before and after this size's scenarios: on a shared host it changes within
+        # minutes (seen here: the same statement's median 1.9 and 3.0 ms a few minutes apart), and the start
+        # and end of the whole run do not tell which size it slowed.
+        score_before = cpu_score()
         measured = serve_and_measure(total, requests=args.requests, duration=args.duration)
+        measured["cpu_score"] = [score_before, cpu_score()]
         paths[total] = measured.pop("paths")
         if total == sizes[0] and len(sizes) > 1:
             first = (total, database_copy(total), paths[total])
