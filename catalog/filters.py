@@ -169,18 +169,20 @@ def _priced(text_matches: QuerySet[Model]) -> QuerySet[Model]:
 
 
 class _NameBigrams(Func):
-    """catalog_bigrams(name_lower) (migrations 0014, 0015): the two-letter pieces of a model's name, GIN-indexed."""
+    """catalog_bigrams(name_lower) (migrations 0014, 0015): the two-letter pieces of a model's name,
+    GIN-indexed."""
 
     function = "catalog_bigrams"
     output_field = ArrayField(TextField())
 
 
 def _holding(named: QuerySet[Model], lowered: str) -> QuerySet[Model]:
-    """Models of `named` whose name holds `lowered` (in lower case: Model.name_lower). Two letters, which no trigram of
-    the name index serves, are asked of the bigram index too (PostgreSQL): "xl" sorted by downloads walked the
-    downloads index through 21,000 of 100,000 names (7.8 ms; 10,000 at 10,000 models: growth with the catalog);
-    read from the bigram index, 0.35 ms. A common pair ("an") is still found by walking, which the planner
-    chooses from the index's statistics. The LIKE stays: the same models, the bigram only serves it."""
+    """Models of `named` whose name holds `lowered` (compared in lower case: Model.name_lower). Two letters,
+    which no trigram of the name index serves, are asked of the bigram index too (PostgreSQL): "xl" sorted by
+    downloads walked the downloads index through 21,000 of 100,000 names (7.8 ms; 10,000 at 10,000 models:
+    growth with the catalog); read from the bigram index, 0.35 ms. A common pair ("an") is still found by
+    walking, which the planner chooses from the index's statistics. The LIKE stays: the same models, the bigram
+    only serves it."""
     holding = named.filter(name_lower__contains=lowered)
     if _two_letters(lowered):
         holding = holding.alias(name_bigrams=_NameBigrams(F("name_lower"))).filter(

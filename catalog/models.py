@@ -300,8 +300,9 @@ class Model(TimestampedModel):
         indexes = [
             # Each sort's index carries the lower-case name, hidden and nsfw (SORT_INDEX_INCLUDE): a search's
             # "name holds it" part walks the index of its order until a page of names holding the words is
-            # found, reading the names and flags from the index alone (catalog/filters.py: _search_rows, searched_in_order), and
-            # so does a list without NSFW models (the pages' default). Only PostgreSQL keeps them.
+            # found, reading the names and flags from the index alone (catalog/filters.py: _search_rows,
+            # searched_in_order), and so does a list without NSFW models (the pages' default). Only PostgreSQL
+            # keeps them.
             models.Index(
                 fields=["-download_count", "-id"], name="model_downloads_idx", include=SORT_INDEX_INCLUDE
             ),
