@@ -317,7 +317,7 @@ def _bulk_create(records: list[ModelRecord], hashes: list[str]) -> list[int]:
         return []
     creators = _creators_for(records)
     tags = {t.name.lower(): t for t in tags_get_or_create([n for r in records for n in (r.tags or ())])}
-    model_fields = [f for f in Model._meta.concrete_fields if not f.primary_key and not f.generated]
+    model_fields = _written_fields(Model)
     model_rows: list[dict[str, Any]] = []
     ordered_versions: list[list[VersionRecord]] = []
     tag_keys: list[list[str]] = []
@@ -405,6 +405,12 @@ def _present(record: Any, names: list[str]) -> dict[str, Any]:
     return {name: value for name in names if (value := getattr(record, name)) is not None}
 
 
+def _written_fields(model_class: type) -> list[Any]:
+    """The columns the writers set: every concrete field but the id and those the database generates
+    (Model.name_lower), which COPY and bulk_update may not name."""
+    return [f for f in model_class._meta.concrete_fields if not f.primary_key and not f.generated]
+
+
 def _is_timestamp(field: Any) -> bool:
     return getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
 
@@ -415,7 +421,7 @@ def _insert_rows(model_class: type, rows: list[dict[str, Any]], *, with_ids: boo
     if not rows:
         return []
     now = timezone.now()
-    fields = [f for f in model_class._meta.concrete_fields if not f.primary_key and not f.generated]
+    fields = _written_fields(model_class)
     defaults = {f.attname: now if _is_timestamp(f) else f.get_default() for f in fields}
     if connection.vendor != "postgresql":
         objects = [model_class(**{**defaults, **row}) for row in rows]
@@ -828,11 +834,7 @@ def _save_rows(model_class: type, created: list, updated: list) -> None:
     if updated:
         for row in updated:
             row.updated_at = now
-        names = [
-            f.name
-            for f in model_class._meta.concrete_fields
-            if not f.primary_key and not f.generated and f.name != "created_at"
-        ]
+        names = [f.name for f in _written_fields(model_class) if f.name != "created_at"]
         model_class.objects.bulk_update(updated, names)
 
 

@@ -16,22 +16,17 @@ from django.db import migrations, models
 
 from catalog.migrations._postgresql import date_sort_indexes, run_on_postgresql
 
-NAME_INDEXES = [
-    "DROP INDEX IF EXISTS model_name_trgm_idx",
-    "CREATE INDEX model_name_trgm_idx ON catalog_model USING gin (name_lower gin_trgm_ops) "
-    "WITH (gin_pending_list_limit = 256)",
-    "DROP INDEX IF EXISTS model_name_bigram_idx",
-    "CREATE INDEX model_name_bigram_idx ON catalog_model USING gin (catalog_bigrams(name_lower)) "
-    "WITH (gin_pending_list_limit = 256)",
-]
-NAME_INDEXES_UNDO = [
-    "DROP INDEX IF EXISTS model_name_trgm_idx",
-    "CREATE INDEX model_name_trgm_idx ON catalog_model USING gin (lower(name) gin_trgm_ops) "
-    "WITH (gin_pending_list_limit = 256)",
-    "DROP INDEX IF EXISTS model_name_bigram_idx",
-    "CREATE INDEX model_name_bigram_idx ON catalog_model USING gin (catalog_bigrams(lower(name))) "
-    "WITH (gin_pending_list_limit = 256)",
-]
+
+def name_indexes(lowered: str) -> list[str]:
+    """The trigram and two-letter indexes of the models' lower-case names, made again on `lowered`."""
+    return [
+        "DROP INDEX IF EXISTS model_name_trgm_idx",
+        f"CREATE INDEX model_name_trgm_idx ON catalog_model USING gin ({lowered} gin_trgm_ops) "
+        "WITH (gin_pending_list_limit = 256)",
+        "DROP INDEX IF EXISTS model_name_bigram_idx",
+        f"CREATE INDEX model_name_bigram_idx ON catalog_model USING gin (catalog_bigrams({lowered})) "
+        "WITH (gin_pending_list_limit = 256)",
+    ]
 
 
 class Migration(migrations.Migration):
@@ -90,5 +85,7 @@ class Migration(migrations.Migration):
         migrations.RunPython(
             date_sort_indexes(" INCLUDE (name_lower, hidden, nsfw)"), date_sort_indexes(" INCLUDE (name, hidden, nsfw)")
         ),
-        migrations.RunPython(run_on_postgresql(NAME_INDEXES), run_on_postgresql(NAME_INDEXES_UNDO)),
+        migrations.RunPython(
+            run_on_postgresql(name_indexes("name_lower")), run_on_postgresql(name_indexes("lower(name)"))
+        ),
     ]

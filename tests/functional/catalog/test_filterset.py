@@ -4,6 +4,7 @@ of its own, bound to it (weakly), and the class's filters are left as they were.
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.http import QueryDict
 
 from catalog.filters import ModelFilterSet
@@ -78,8 +79,6 @@ def test_a_renamed_model_is_found_by_its_new_name_however_it_was_renamed(client)
     saved.name = "Glacier Mix"
     saved.save()
     Model.objects.filter(pk=updated.pk).update(name="Glacier Dream")
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute("UPDATE catalog_model SET name = %s WHERE id = %s", ["GLACIER Tide", by_sql.pk])
 
