@@ -339,8 +339,8 @@ class _Searches:
     (_holding)."""
 
     def __init__(self) -> None:
-        self.words = CompiledModels(_search_params, ("Zq9StandIn",))
-        self.two_letters = CompiledModels(_search_params, ("Zq",))
+        self.words = CompiledModels(_search_params, ("Zq9StandIn",), keep_plans=True)
+        self.two_letters = CompiledModels(_search_params, ("Zq",), keep_plans=True)
 
     def __call__(self, key: Hashable, build: Callable[[str], QuerySet[Model]], words: str) -> list[Model]:
         kept = self.two_letters if _two_letters(words.lower()) else self.words
@@ -349,7 +349,7 @@ class _Searches:
 
 SEARCHES = _Searches()
 # Unsearched lists.
-_LISTS = CompiledModels(lambda: (), ())
+_LISTS = CompiledModels(lambda: (), (), keep_plans=True)
 # Pages after a cursor of unsearched lists (ModelFilterSet._rows_after), the cursor's position put in: one kind
 # of stand-in value for each type of field a sort orders by (a whole number inside every integer column's range:
 # Django reads a bound beyond it as "no rows" and leaves it out of the SQL), and a stand-in id no model has.

@@ -97,6 +97,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend, reading timestamps with psycopg's C loader (catalog/backends/postgresql/base.py).
     DATABASES["default"]["ENGINE"] = "catalog.backends.postgresql"
+# The first pages of lists and searches as statements PostgreSQL keeps planned per connection (prepared
+# statements: catalog/backends/postgresql/base.py). Off for a pooler in transaction mode that cannot carry them.
+DATABASE_KEEP_PLANS = env.bool("DATABASE_KEEP_PLANS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://catalog")}
