@@ -104,8 +104,8 @@ class CompiledModels:
     `keep_plans`: the statements, with the call's values written in, are ones PostgreSQL keeps planned per
     connection (DatabaseWrapper.kept_plan_cursor), for queries asked again with the same values: a list's first
     page, a search's. A search's first page for "merge" at 10,000 models: 1.42-1.50 -> 0.57-0.64 ms asked again
-    (pgbench, one connection, 3,000 times), its planning (0.47 ms) more than its running (0.38). A statement
-    seen once costs what it did, and a DEALLOCATE when it leaves the connection's kept ones."""
+    (pgbench, one connection, 3,000 times), its planning (0.47 ms) more than its running (0.38). A statement is
+    kept the second time its text comes on a connection: one asked once costs what it did."""
 
     def __init__(
         self, params: Callable[..., tuple], stand_ins: tuple, *, limit: int = 256, keep_plans: bool = False
