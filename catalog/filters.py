@@ -355,7 +355,7 @@ _LISTS = CompiledModels(lambda: (), (), keep_plans=True)
 # Django reads a bound beyond it as "no rows" and leaves it out of the SQL), and a stand-in id no model has.
 _AFTER_STAND_IN_PK = -7_340_917_264_571
 _LISTS_AFTER = {
-    kind: CompiledModels(lambda value, pk: (value, pk), (stand_in, _AFTER_STAND_IN_PK))
+    kind: CompiledModels(lambda value, pk: (value, pk), (stand_in, _AFTER_STAND_IN_PK), keep_plans=True)
     for kind, stand_in in [
         (int, 1_734_091_726),
         (float, -7_340_917_264_583.25),

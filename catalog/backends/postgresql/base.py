@@ -21,11 +21,10 @@ cost more than running it (at 10,000 models, for "merge": 0.47 ms of planning, 0
 every time the same words are asked. Django turns psycopg's prepared statements off (they break connection
 poolers in transaction mode); this cursor prepares a statement the second time its text comes, so PostgreSQL
 parses and plans it once per connection and runs the kept plan whenever the same text comes again (the first
-page of a list or of a search, catalog/compiled.py). psycopg keeps the last PREPARED_MAX of them per connection
-and deallocates the others.
-PostgreSQL plans a kept statement again when what it was planned from changes (ANALYZE, an index added). Off with
-DATABASE_KEEP_PLANS=false (settings), for a pooler in transaction mode that cannot carry them (PgBouncer before
-1.21).
+page of a list or of a search, a list's page after a cursor: catalog/compiled.py). psycopg keeps the last
+PREPARED_MAX of them per connection and deallocates the others. PostgreSQL plans a kept statement again when
+what it was planned from changes (ANALYZE, an index added). Off with DATABASE_KEEP_PLANS=false (settings), for a
+pooler in transaction mode that cannot carry them (PgBouncer before 1.21).
 """
 
 from __future__ import annotations
@@ -52,8 +51,8 @@ PREPARED_MAX = 16
 ONLY_WHEN_ASKED = 2**31 - 1
 
 
-# Texts a connection remembers having run once, so that the second time one comes it is prepared.
-ASKED_MAX = 4 * PREPARED_MAX
+# Texts a connection remembers having run once (by their hash), so that the second time one comes it is prepared.
+ASKED_MAX = 256
 
 
 class KeptPlanCursor(base.ServerBindingCursor):
@@ -63,14 +62,15 @@ class KeptPlanCursor(base.ServerBindingCursor):
     Its statements come with their values written in (no parameters), so a kept plan is the plan of those very
     values, never a generic one. `asked`: the connection's texts run once (DatabaseWrapper.kept_plan_cursor)."""
 
-    asked: OrderedDict[str, None]
+    asked: OrderedDict[int, None]
 
     def execute(self, query, params=None, *, prepare=None, binary=None):
-        again = query in self.asked
+        key = hash(query)
+        again = key in self.asked
         if again:
-            self.asked.move_to_end(query)
+            self.asked.move_to_end(key)
         else:
-            self.asked[query] = None
+            self.asked[key] = None
             if len(self.asked) > ASKED_MAX:
                 self.asked.popitem(last=False)
         return super().execute(query, params, prepare=again, binary=binary)
@@ -93,7 +93,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if settings.DATABASE_KEEP_PLANS and connection.prepare_threshold is None:
             connection.prepare_threshold = ONLY_WHEN_ASKED
             connection.prepared_max = PREPARED_MAX
-        self.asked_texts: OrderedDict[str, None] = OrderedDict()
+        self.asked_texts: OrderedDict[int, None] = OrderedDict()
         return connection
 
     def create_cursor(self, name=None):

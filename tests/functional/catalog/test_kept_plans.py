@@ -76,6 +76,17 @@ def test_a_list_page_is_kept_too_and_answers_as_the_catalog_changes(client) -> N
     assert [runs for _, runs in kept_statements()] == [2]
 
 
+def test_a_page_after_a_cursor_asked_again_is_kept(client) -> None:
+    for n, downloads in enumerate([9, 7, 5]):
+        ModelFactory(name=f"Harbour {n}", slug=f"harbour-{n}", download_count=downloads)
+    following = client.get("/api/models/?limit=1").json()["next"]
+    assert following
+    connection.asked_texts.clear()
+    pages = [names(client, following) for _ in range(3)]
+    assert pages == [["Harbour 1"]] * 3
+    assert [runs for text, runs in kept_statements() if "LIMIT 2" in text] == [2]
+
+
 @pytest.mark.parametrize(
     "words",
     ["'); DROP TABLE catalog_model; --", "it's", "100%", "back\\slash", '"quoted phrase"', "$1 $$x$$"],
