@@ -159,14 +159,10 @@ class CompiledModel:
             kind = type(params[position])  # the stand-in's, as Django passed it (Int8 for a big integer)
             params[position] = values[value] if type(values[value]) is kind else kind(values[value])
         connection = connections[DEFAULT_DB_ALIAS]
-        if self.keep_plans and settings.DATABASE_KEEP_PLANS and hasattr(connection, "kept_plan_cursor"):
-            with connection.kept_plan_cursor() as cursor:
-                cursor.execute(connection.ops.compose_sql(self.sql, params))
-                rows = cursor.fetchall()
-        else:
-            with connection.cursor() as cursor:
-                cursor.execute(self.sql, params)
-                rows = cursor.fetchall()
+        keep = self.keep_plans and settings.DATABASE_KEEP_PLANS and hasattr(connection, "kept_plan_cursor")
+        with connection.kept_plan_cursor() if keep else connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
         instances = []
         for fetched in rows:
             row = list(fetched)

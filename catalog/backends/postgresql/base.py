@@ -60,11 +60,17 @@ class KeptPlanCursor(base.ServerBindingCursor):
     then plans that text once for the connection. Preparing a statement asked only once would cost more than it
     saves (searches of words never asked again: 1.44-1.57 -> 1.73 ms, a statement made and let go each time).
     Its statements come with their values written in (no parameters), so a kept plan is the plan of those very
-    values, never a generic one. `asked`: the connection's texts run once (DatabaseWrapper.kept_plan_cursor)."""
+    values, never a generic one: the cursor writes a statement's parameters into its text itself, quoted as the
+    client-side cursor quotes every query. `asked`: the connection's texts run once
+    (DatabaseWrapper.kept_plan_cursor); `text`: the last statement's, as it was sent."""
 
     asked: OrderedDict[int, None]
+    text: str | None = None
 
     def execute(self, query, params=None, *, prepare=None, binary=None):
+        if params is not None:
+            query = psycopg.ClientCursor(self.connection).mogrify(query, params)
+        self.text = query
         key = hash(query)
         again = key in self.asked
         if again:
@@ -73,16 +79,17 @@ class KeptPlanCursor(base.ServerBindingCursor):
             self.asked[key] = None
             if len(self.asked) > ASKED_MAX:
                 self.asked.popitem(last=False)
-        return super().execute(query, params, prepare=again, binary=binary)
+        return super().execute(query, prepare=again, binary=binary)
 
 
 class DatabaseOperations(PostgreSQLOperations):
     def last_executed_query(self, cursor, sql, params):
         """What Django logs and counts for a query (connection.queries, CaptureQueriesContext): psycopg's text of
-        it, which a kept statement run again does not have (it is sent by its name); its text is the SQL given,
-        whose values are written in."""
-        query = super().last_executed_query(cursor, sql, params)
-        return sql if query is None and isinstance(cursor, KeptPlanCursor) else query
+        it, which a kept statement run again does not have (it is sent by its name); the kept plan cursor's own
+        text of it, its values written in."""
+        if isinstance(cursor, KeptPlanCursor):
+            return cursor.text
+        return super().last_executed_query(cursor, sql, params)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -101,8 +108,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def kept_plan_cursor(self):
         """A cursor as connection.cursor() gives it (its queries logged and counted like any other), whose
-        statements PostgreSQL keeps planned (the module's docstring). Run only statements whose values are
-        written in: `connection.ops.compose_sql(sql, params)`."""
+        statements PostgreSQL keeps planned (the module's docstring), their parameters written into their text."""
         self.close_if_health_check_failed()
         self.ensure_connection()
         with self.wrap_database_errors:
