@@ -214,7 +214,7 @@ def ingest_figures(*, limit: int | None, thumbnails: int) -> dict:
 
     def timed_in_process(label: str) -> None:
         began = time.perf_counter()
-        run = ingest_run_execute(ingest_run_create(kind="cli", sources=[str(source)]))
+        run = ingest_run_execute(ingest_run_create(kind="cli", sources=[str(source)], local_files=True))
         seconds = time.perf_counter() - began
         done = run.created_count + run.updated_count + run.unchanged_count
         results[label] = _ingest_row(run, seconds, done)
@@ -242,7 +242,7 @@ def ingest_figures(*, limit: int | None, thumbnails: int) -> dict:
 
             began = time.perf_counter()
             with transaction.atomic():
-                run = ingest_run_queue(kind="cli", sources=[str(source)])
+                run = ingest_run_queue(kind="cli", sources=[str(source)], local_files=True)
             while IngestRun.objects.get(pk=run.pk).status in ("queued", "running"):
                 if worker.poll() is not None:
                     raise SystemExit(f"the Celery worker stopped: see {WORK / 'worker.log'}")

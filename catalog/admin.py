@@ -400,6 +400,17 @@ class IngestForm(forms.Form):
         lines = [line.strip() for line in (data.get("sources") or "").splitlines() if line.strip()]
         if len(lines) > 1000:
             raise forms.ValidationError("At most 1,000 sources at once.")
+        from ingest.errors import IngestError
+        from ingest.sources import remote_source_check
+
+        refused = []
+        for line in lines:
+            try:
+                remote_source_check(line)
+            except IngestError as exc:
+                refused.append(f"{line[:200]}: {exc.message}")
+        if refused:
+            raise forms.ValidationError(refused)
         data["source_list"] = lines
         if not lines and not data.get("files"):
             raise forms.ValidationError("Give at least one URL, id or file.")

@@ -12,8 +12,8 @@ Only anonymous GETs with a 200 answer are kept, never one that sets a cookie, ho
 `Cache-Control: no-store` (a list showing facet counts from before the latest change): a signed-in
 admin, a request with an API token and a private catalog always get a computed answer. The store is a
 least-recently-used dict bounded in bytes (ANSWER_CACHE_MB per process), so memory stays bounded however many
-pages a crawler walks. It is on when the cache is shared between processes (Redis), because the version must
-be: with the embedded per-process cache a `manage.py ingest` in another process could not tell the server.
+pages a crawler walks. The version lives in the database, so a write by any process (a `manage.py ingest`
+beside the server) is seen by every web process at its next request.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from catalog.context_processors import nsfw_view
-from catalog.selectors import catalog_version_shared
+from catalog.selectors import catalog_version
 
 # Read-only pages and API views whose answer depends on the catalog and the URL alone.
 ANSWERED_VIEWS = frozenset(
@@ -155,9 +155,7 @@ class AnswerCacheMiddleware:
             return None  # the first writes the session; the second is a token client, maybe with more rights
         if settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated:
             return None
-        version = catalog_version_shared()
-        if version is None:  # the cache does not answer: nobody could tell us the catalog changed
-            return None
+        version = catalog_version()
         key = (
             request.build_absolute_uri(),
             request.META.get("HTTP_ACCEPT", ""),

@@ -542,7 +542,15 @@ class ModelFilterSet(django_filters.FilterSet):
             | Q(allow_commercial_rent=True)
             | Q(allow_commercial_sell=True)
         )
-        return qs.filter(allowed) if value else qs.exclude(allowed)
+        if value:
+            return qs.filter(allowed)
+        # Stated as not allowed: a model whose permissions nobody stated is not counted as refusing them.
+        return qs.filter(
+            allow_commercial_image=False,
+            allow_commercial_rent_civit=False,
+            allow_commercial_rent=False,
+            allow_commercial_sell=False,
+        )
 
     def filter_sort(self, qs, name, value):
         return qs  # ordering is applied by ordering_for(), which pagination reads too

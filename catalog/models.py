@@ -250,14 +250,15 @@ class Model(TimestampedModel):
     poi = models.BooleanField(default=False, help_text="Depicts a real person (person of interest).")
     minor = models.BooleanField(default=False)
 
-    # Licence permissions. allowCommercialUse is a set of Image / RentCivit / Rent / Sell at Civitai.
-    allow_no_credit = models.BooleanField(default=True)
-    allow_derivatives = models.BooleanField(default=True)
-    allow_different_license = models.BooleanField(default=True)
-    allow_commercial_image = models.BooleanField(default=True)
-    allow_commercial_rent_civit = models.BooleanField(default=True)
-    allow_commercial_rent = models.BooleanField(default=True)
-    allow_commercial_sell = models.BooleanField(default=True)
+    # Licence permissions. allowCommercialUse is a set of Image / RentCivit / Rent / Sell at Civitai. NULL is
+    # unknown: no source stated it (a HuggingFace repo, a mirror page), and it is never shown as granted.
+    allow_no_credit = models.BooleanField(null=True, blank=True, default=None)
+    allow_derivatives = models.BooleanField(null=True, blank=True, default=None)
+    allow_different_license = models.BooleanField(null=True, blank=True, default=None)
+    allow_commercial_image = models.BooleanField(null=True, blank=True, default=None)
+    allow_commercial_rent_civit = models.BooleanField(null=True, blank=True, default=None)
+    allow_commercial_rent = models.BooleanField(null=True, blank=True, default=None)
+    allow_commercial_sell = models.BooleanField(null=True, blank=True, default=None)
     license = models.CharField(max_length=255, blank=True, help_text="Licence name (HuggingFace).")
 
     # Stats at the source, as last fetched.
@@ -341,14 +342,16 @@ class Model(TimestampedModel):
         return model_url(self.pk, self.slug or "model")
 
     @property
-    def allow_commercial_use(self) -> list[str]:
-        """Civitai's allowCommercialUse set, in Civitai's order."""
+    def allow_commercial_use(self) -> list[str] | None:
+        """Civitai's allowCommercialUse set, in Civitai's order; None when no source stated it."""
         flags = [
             ("Image", self.allow_commercial_image),
             ("RentCivit", self.allow_commercial_rent_civit),
             ("Rent", self.allow_commercial_rent),
             ("Sell", self.allow_commercial_sell),
         ]
+        if all(allowed is None for _, allowed in flags):
+            return None
         return [name for name, allowed in flags if allowed]
 
     @property
@@ -359,6 +362,37 @@ class Model(TimestampedModel):
         if self.hf_repo_id:
             return f"{settings.HF_ENDPOINT}/{self.hf_repo_id}"
         return ""
+
+
+class MergedModel(models.Model):
+    """A model a curator merged into another: its old card URL and its provider ids lead to the survivor."""
+
+    id = models.BigIntegerField(primary_key=True, help_text="The merged model's id (its old card URL).")
+    survivor = models.ForeignKey(Model, on_delete=models.CASCADE, related_name="merged_from")
+    name = models.CharField(max_length=255)
+    civitai_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    hf_repo_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    merged_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (#{self.pk}) → #{self.survivor_id}"
+
+
+class CatalogVersion(models.Model):
+    """One row: a number every write to the catalog moves on. Kept answers and counts are keyed by it, and it
+    lives in the database so that every process (a web worker, a `manage.py ingest` beside it) sees a change."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="catalog_version_one_row")]
+
+    def __str__(self) -> str:
+        return f"catalog version {self.version}"
 
 
 class ModelVersion(TimestampedModel):
@@ -571,6 +605,11 @@ class IngestRun(models.Model):
     model_type = models.CharField(
         max_length=64, blank=True, help_text="Type for mirror pages that name none."
     )
+    local_files = models.BooleanField(
+        default=False,
+        help_text="Its sources may name files and folders on the server: only runs started by manage.py ingest "
+        "at the server. Runs asked for through the API or the admin read URLs, ids and uploads only.",
+    )
     status = models.CharField(
         max_length=16, choices=IngestRunStatus.choices, default=IngestRunStatus.QUEUED, db_index=True
     )
@@ -579,6 +618,11 @@ class IngestRun(models.Model):
     unchanged_count = models.PositiveIntegerField(default=0)
     failed_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True, help_text='[{"input": ..., "message": ...}]')
+    warnings = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='What was dropped from models that were kept: [{"input": ..., "message": ...}]',
+    )
     attempts = models.PositiveIntegerField(default=0, help_text="How many times a worker started this run.")
     notes = models.TextField(blank=True, help_text="What happened beyond the counts (restarts, ...).")
     requested_by = models.ForeignKey(

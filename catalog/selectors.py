@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -16,6 +15,7 @@ from catalog.compiled import CompiledModels, CompiledQuery, IdsQuery
 from catalog.filters import files_with_hash, hash_fields
 from catalog.models import (
     HASH_FORMATS,
+    CatalogVersion,
     Creator,
     Image,
     IngestRun,
@@ -213,19 +213,13 @@ def files_by_hashes(hashes: list[str]) -> dict[str, list[ModelFile]]:
     return results
 
 
-CATALOG_VERSION_KEY = "catalog:version"
 FACETS_TIMEOUT = 60 * 60
 
 
 def catalog_version() -> int:
-    """A number that changes whenever the catalog does (ingest, curation): cache keys include it."""
-    version = cache.get(CATALOG_VERSION_KEY)
-    if version is None:
-        # It starts from the clock, not from 1: a cache that restarted empty must not give out a version that
-        # answers kept by the web processes were computed under.
-        version = time.time_ns() // 1000
-        cache.add(CATALOG_VERSION_KEY, version, timeout=None)
-    return version
+    """A number that changes whenever the catalog does (ingest, curation, from any process): cache keys include
+    it. Read from the database (CatalogVersion), so a change made by another process is seen at once."""
+    return CatalogVersion.objects.values_list("version", flat=True).first() or 0
 
 
 FEATURED_ON_A_PAGE = 6
@@ -248,16 +242,6 @@ def models_featured(qs: QuerySet[Model]) -> list[Model]:
     if not features_any:
         return []
     return list(qs.filter(featured=True).order_by("-download_count")[:FEATURED_ON_A_PAGE])
-
-
-def catalog_version_shared() -> int | None:
-    """The catalog's version as the shared cache holds it, or None when the cache does not answer (Redis down):
-    then nobody can say whether the catalog changed, and kept answers must not be used."""
-    version = cache.get(CATALOG_VERSION_KEY)
-    if version is None:
-        catalog_version()
-        version = cache.get(CATALOG_VERSION_KEY)
-    return version
 
 
 FACETS_COUNTING_SECONDS = 30
@@ -423,11 +407,14 @@ def _pairs(rows) -> list[tuple[str, int]]:
 
 
 def catalog_stats() -> tuple[dict, bool]:
-    """Counts by type and base model, totals, and the latest ingest runs, for the stats page, and whether the
-    counts are current: they are kept until the catalog changes (kept_counts; at 100,000 models they take half a
-    second), the runs are read each time."""
-    counts, current = kept_counts("catalog:stats", _catalog_counts)
-    return {**counts, "runs": list(IngestRun.objects.order_by("-queued_at")[:10])}, current
+    """Counts by type and base model, and totals, for the stats page, and whether the counts are current: they
+    are kept until the catalog changes (kept_counts; at 100,000 models they take half a second)."""
+    return kept_counts("catalog:stats", _catalog_counts)
+
+
+def ingest_runs_recent(limit: int = 10) -> list[IngestRun]:
+    """The latest ingest runs, newest first (for staff: their sources and errors are not for the public)."""
+    return list(IngestRun.objects.order_by("-queued_at")[:limit])
 
 
 def _catalog_counts() -> dict:

@@ -6,23 +6,18 @@ import html
 import re
 from collections.abc import Iterable
 
-from django.core.cache import cache
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
-from catalog.models import Model, ModelFile, ModelVersion, SourceRecord
+from catalog.models import CatalogVersion, Model, ModelFile, ModelVersion, SourceRecord
 
 
 def catalog_changed() -> None:
     """Say the catalog changed, so cached facet counts and kept answers (catalog/answer_cache.py) are computed
-    afresh. Writers call it once their transaction commits (`transaction.on_commit(catalog_changed)`)."""
-    from catalog.selectors import CATALOG_VERSION_KEY, catalog_version
-
-    catalog_version()
-    try:
-        cache.incr(CATALOG_VERSION_KEY)
-    except ValueError:  # evicted between the two calls: a fresh version is a change too
-        catalog_version()
+    afresh in every process. Writers call it once their transaction commits
+    (`transaction.on_commit(catalog_changed)`)."""
+    if not CatalogVersion.objects.filter(pk=1).update(version=F("version") + 1):
+        CatalogVersion.objects.get_or_create(pk=1, defaults={"version": 2})
 
 
 def model_search_text(model: Model) -> str:

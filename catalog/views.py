@@ -95,9 +95,10 @@ def base_model_detail(request: HttpRequest, name: str) -> HttpResponse:
 
 
 def stats(request: HttpRequest) -> HttpResponse:
-    """Counts by type and base model, and the latest ingest runs."""
+    """Counts by type and base model; for staff, the latest ingest runs."""
     stats, current = selectors.catalog_stats()
-    response = render(request, "catalog/stats.html", {"stats": stats})
+    runs = selectors.ingest_runs_recent() if request.user.is_staff else None
+    response = render(request, "catalog/stats.html", {"stats": stats, "runs": runs})
     if not current:  # counts from before the latest change: not an answer to keep
         add_never_cache_headers(response)
     return response

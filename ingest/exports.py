@@ -59,9 +59,9 @@ def model_record(model: Model) -> ModelRecord:
         **{name: getattr(model, name) for name in MODEL_FIELDS},
         creator=creator,
         tags=tuple(sorted(t.name for t in model.tags.all())),
-        allow_commercial_use=frozenset(
-            word for word, flag in COMMERCIAL_FLAGS.items() if getattr(model, flag)
-        ),
+        allow_commercial_use=None
+        if model.allow_commercial_use is None
+        else frozenset(word for word, flag in COMMERCIAL_FLAGS.items() if getattr(model, flag)),
         versions=tuple(versions),
         versions_complete=True,
     )

@@ -103,6 +103,9 @@ class VersionRecord:
     # True when the payload lists every file / image of the version, so ones missing from it are gone.
     files_complete: bool = False
     images_complete: bool = False
+    # What the parser dropped from a version it kept, each naming the field ("modelVersions[0].images[2].url:
+    # dropped the image: not a public address: 10.0.0.1"): the run records them as warnings.
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

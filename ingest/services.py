@@ -63,7 +63,7 @@ MODEL_FIELDS = [
 VERSION_FIELDS = [
     f.name
     for f in fields(VersionRecord)
-    if f.name not in ("files", "images", "files_complete", "images_complete")
+    if f.name not in ("files", "images", "files_complete", "images_complete", "warnings")
 ]
 FILE_FIELDS = [f.name for f in fields(FileRecord) if f.name != "hashes"]
 IMAGE_FIELDS = [f.name for f in fields(ImageRecord)]
@@ -520,21 +520,36 @@ def _creators_for(records: list[ModelRecord]) -> dict[tuple[str, str], Creator]:
     return creators
 
 
+NO_DATE = datetime.min.replace(tzinfo=UTC)
+
+
 def _versions_newest_first(record: ModelRecord) -> list[VersionRecord]:
-    """A new model's versions in the order model_upsert gives them: a full model payload's own order, else by
-    date, newest first."""
+    """A new model's versions in the order model_upsert gives them: a full model payload's own order (the
+    source's index), else by date, newest first."""
     if record.versions_complete:
         return list(record.versions)
     return sorted(reversed(record.versions), key=_version_when, reverse=True)
 
 
 def _version_when(version: ModelVersion | VersionRecord) -> datetime:
-    return (
-        version.published_at
-        or version.source_created_at
-        or version.source_updated_at
-        or datetime.min.replace(tzinfo=UTC)
-    )
+    """When a version came out at its source (what orders versions)."""
+    return version.published_at or version.source_created_at or version.source_updated_at or NO_DATE
+
+
+def _as_of(version: ModelVersion | VersionRecord) -> datetime | None:
+    """The newest of a version's dates at its source: how recent what a payload says of it is."""
+    dates = [d for d in (version.published_at, version.source_created_at, version.source_updated_at) if d]
+    return max(dates) if dates else None
+
+
+def _older_than_held(model: Model, record: ModelRecord) -> bool:
+    """Whether the payload is older than what the catalog holds of the model, by the source's own dates: its
+    newest version date before the newest the catalog has."""
+    dates = [d for d in map(_as_of, record.versions) if d]
+    if not dates:
+        return False  # no date of its own: it was fetched now, so it is the newest
+    held = [d for d in map(_as_of, model.versions.all()) if d]
+    return bool(held) and max(dates) < max(held)
 
 
 def _upsert(record: ModelRecord, payload_hash: str) -> UpsertResult:
@@ -545,12 +560,17 @@ def _upsert(record: ModelRecord, payload_hash: str) -> UpsertResult:
         changed = False
         if model is None:
             model = Model(name=record.name, type=record.type or ModelType.OTHER)
-        changed |= _apply_model(model, record)
+        # A payload older than what the catalog holds, or one of a model gone from its source (archived, taken
+        # down: empty fields), never overwrites a value; it adds only what the catalog lacks (a version it never
+        # saw, an empty field). A gone payload still says that the model is gone.
+        older = not created and _older_than_held(model, record)
+        fill_only = older or (not created and record.availability in GONE)
+        changed |= _apply_model(model, record, fill_only=fill_only, availability=not older)
         if created or changed:
             model.save()
-        changed |= _apply_creator(model, record)
-        changed |= _apply_tags(model, record)
-        changed |= _apply_versions(model, record)
+        changed |= _apply_creator(model, record, fill_only=fill_only)
+        changed |= _apply_tags(model, record, fill_only=fill_only)
+        changed |= _apply_versions(model, record, fill_only=fill_only)
         changed |= _refresh_aggregates(model)
         if created or changed:
             model_search_text_refresh(model)
@@ -633,23 +653,36 @@ def _set(instance: Any, name: str, value: Any) -> bool:
     return True
 
 
-def _apply_model(model: Model, record: ModelRecord) -> bool:
+def _fill(instance: Any, name: str, value: Any) -> bool:
+    """Set a field the catalog lacks (None or empty) from an older or gone payload; say whether it changed."""
+    if getattr(instance, name) not in (None, "", [], {}):
+        return False
+    return _set(instance, name, value)
+
+
+def _apply_model(
+    model: Model, record: ModelRecord, *, fill_only: bool = False, availability: bool = True
+) -> bool:
+    put = _fill if fill_only else _set
     changed = False
     for name in MODEL_FIELDS:
         value = getattr(record, name)
         if name in ("civitai_id", "hf_repo_id") and getattr(model, name) and value is None:
             continue
-        changed |= _set(model, name, value)
+        if name == "availability":
+            changed |= _set(model, name, value) if availability else False
+            continue
+        changed |= put(model, name, value)
     if record.allow_commercial_use is not None:
         for word, flag in COMMERCIAL_FLAGS.items():
-            changed |= _set(model, flag, word in record.allow_commercial_use)
+            changed |= put(model, flag, word in record.allow_commercial_use)
     slug = slugify(model.name, allow_unicode=True)[:255] or "model"
     changed |= _set(model, "slug", slug)
     return changed
 
 
-def _apply_creator(model: Model, record: ModelRecord) -> bool:
-    if record.creator is None:
+def _apply_creator(model: Model, record: ModelRecord, *, fill_only: bool = False) -> bool:
+    if record.creator is None or (fill_only and model.creator_id):
         return False
     creator = Creator.objects.filter(
         provider=record.creator.provider, username__iexact=record.creator.username
@@ -685,18 +718,20 @@ def tags_get_or_create(names: list[str]) -> list[Tag]:
     return [existing[key] for key in wanted if key in existing]
 
 
-def _apply_tags(model: Model, record: ModelRecord) -> bool:
+def _apply_tags(model: Model, record: ModelRecord, *, fill_only: bool = False) -> bool:
     if record.tags is None:
         return False
-    tags = tags_get_or_create(list(record.tags))
     current = set(model.tags.values_list("pk", flat=True))
+    if fill_only and current:
+        return False
+    tags = tags_get_or_create(list(record.tags))
     if current == {t.pk for t in tags}:
         return False
     model.tags.set(tags)
     return True
 
 
-def _apply_versions(model: Model, record: ModelRecord) -> bool:
+def _apply_versions(model: Model, record: ModelRecord, *, fill_only: bool = False) -> bool:
     changed = False
     existing = list(model.versions.all())
     by_civitai = {v.civitai_id: v for v in existing if v.civitai_id}
@@ -718,33 +753,50 @@ def _apply_versions(model: Model, record: ModelRecord) -> bool:
         new = version is None
         if version is None:
             version = ModelVersion(model=model)
+        # What the payload says of a version the catalog has newer word of only fills what it lacks.
+        held, said = (None, None) if new else (_as_of(version), _as_of(vrec))
+        keep = fill_only or bool(held and said and said < held)
+        put = _fill if keep and not new else _set
         version_changed = version.model_id != model.pk
         version.model = model
         for name in VERSION_FIELDS:
             value = getattr(vrec, name)
             if name == "trained_words" and value is not None:
                 value = list(value)
-            version_changed |= _set(version, name, value)
+            version_changed |= put(version, name, value)
         if new or version_changed:
             version.save()
         changed |= new or version_changed
-        gone = model.availability in GONE
-        changed |= _apply_files(version, vrec, prune=vrec.files_complete and not gone, new_version=new)
-        changed |= _apply_images(version, vrec, prune=vrec.images_complete and not gone, new_version=new)
+        prune = not (keep or model.availability in GONE)  # archived: no files; taken down: no images
+        changed |= _apply_files(
+            version, vrec, prune=vrec.files_complete and prune, new_version=new, fill_only=keep
+        )
+        changed |= _apply_images(
+            version, vrec, prune=vrec.images_complete and prune, new_version=new, fill_only=keep
+        )
         seen.append(version)
-    changed |= _order_versions(model, seen, complete=record.versions_complete)
+    authoritative = record.versions_complete and not fill_only
+    changed |= _order_versions(model, seen if authoritative else None, held=existing)
     return changed
 
 
-def _order_versions(model: Model, seen: list[ModelVersion], *, complete: bool) -> bool:
-    """Newest first. A full model payload gives the order; otherwise order by the versions' dates."""
+def _order_versions(model: Model, order: list[ModelVersion] | None, *, held: list[ModelVersion]) -> bool:
+    """Newest first. A full model payload that is not older than the catalog gives the order (`order`: the
+    source's own index, the creator's order on Civitai, which the Civitai API here answers in); otherwise the
+    versions the catalog `held` keep theirs. Every other version (one an older payload added, one the source
+    no longer lists) goes by its date, before the first placed version older than it."""
     versions = list(model.versions.all())
-    if complete:
-        seen_ids = [v.pk for v in seen]
-        rest = sorted((v for v in versions if v.pk not in seen_ids), key=lambda v: v.position)
-        ordered = [next(v for v in versions if v.pk == pk) for pk in seen_ids] + rest
-    else:
-        ordered = sorted(versions, key=lambda v: (_version_when(v), -(v.position)), reverse=True)
+    placed_ids = (
+        [v.pk for v in order] if order is not None else [v.pk for v in sorted(held, key=lambda v: v.position)]
+    )
+    by_pk = {v.pk: v for v in versions}
+    ordered = [by_pk[pk] for pk in placed_ids if pk in by_pk]
+    for version in sorted(
+        (v for v in versions if v.pk not in set(placed_ids)), key=_version_when, reverse=True
+    ):
+        when = _version_when(version)
+        at = next((i for i, other in enumerate(ordered) if _version_when(other) < when), len(ordered))
+        ordered.insert(at, version)
     moved = [v for i, v in enumerate(ordered) if v.position != i]
     for i, version in enumerate(ordered):
         version.position = i
@@ -753,7 +805,10 @@ def _order_versions(model: Model, seen: list[ModelVersion], *, complete: bool) -
     return bool(moved)
 
 
-def _apply_files(version: ModelVersion, vrec: VersionRecord, *, prune: bool, new_version: bool) -> bool:
+def _apply_files(
+    version: ModelVersion, vrec: VersionRecord, *, prune: bool, new_version: bool, fill_only: bool = False
+) -> bool:
+    put = _fill if fill_only else _set
     existing = [] if new_version else list(version.files.all())
     by_id = {f.civitai_id: f for f in existing if f.civitai_id}
     by_url = {(f.download_url, f.name): f for f in existing}
@@ -777,11 +832,12 @@ def _apply_files(version: ModelVersion, vrec: VersionRecord, *, prune: bool, new
             created.append(file)
         else:
             matched.add(file.pk)
-        file_changed = _set(file, "position", position)
+        file_put = put if file.pk else _set  # a file the catalog lacked is written whole
+        file_changed = file_put(file, "position", position)
         for name in FILE_FIELDS:
-            file_changed |= _set(file, name, getattr(frec, name))
+            file_changed |= file_put(file, name, getattr(frec, name))
         for name, value in frec.hashes.items():
-            file_changed |= _set(file, name, value)
+            file_changed |= file_put(file, name, value)
         if file_changed and file.pk:
             updated.append(file)
     _save_rows(ModelFile, created, updated)
@@ -791,7 +847,10 @@ def _apply_files(version: ModelVersion, vrec: VersionRecord, *, prune: bool, new
     return bool(created or updated or stale)
 
 
-def _apply_images(version: ModelVersion, vrec: VersionRecord, *, prune: bool, new_version: bool) -> bool:
+def _apply_images(
+    version: ModelVersion, vrec: VersionRecord, *, prune: bool, new_version: bool, fill_only: bool = False
+) -> bool:
+    put = _fill if fill_only else _set
     existing = [] if new_version else list(version.images.all())
     by_id = {i.civitai_id: i for i in existing if i.civitai_id}
     by_url = {i.url: i for i in existing}
@@ -811,10 +870,10 @@ def _apply_images(version: ModelVersion, vrec: VersionRecord, *, prune: bool, ne
         else:
             matched.add(image.pk)
         image_changed = _set(image, "version_id", version.pk)
-        if vrec.images_complete:
+        if vrec.images_complete and not fill_only:
             image_changed |= _set(image, "position", position)
         for name in IMAGE_FIELDS:
-            image_changed |= _set(image, name, getattr(irec, name))
+            image_changed |= (put if image.pk else _set)(image, name, getattr(irec, name))
         if image_changed and image.pk:
             updated.append(image)
     _save_rows(Image, created, updated)
@@ -915,14 +974,20 @@ def model_restore_extras(model_id: int, extras: dict[str, Any]) -> None:
 
 
 def ingest_run_create(
-    *, kind: str, sources: list[str], requested_by: Any = None, model_type: str = ""
+    *,
+    kind: str,
+    sources: list[str],
+    requested_by: Any = None,
+    model_type: str = "",
+    local_files: bool = False,
 ) -> IngestRun:
-    """A new run, queued."""
+    """A new run, queued. `local_files`: its sources may name paths on the server (manage.py ingest only)."""
     return IngestRun.objects.create(
         kind=kind,
         sources=[str(s)[:2048] for s in sources],
         requested_by=requested_by,
         model_type=model_type[:64],
+        local_files=local_files,
     )
 
 
@@ -966,6 +1031,18 @@ def ingest_run_fail_items(run_id: int, failures: list[tuple[str, str]]) -> None:
         for source, message in failures[: max(0, 1000 - len(run.errors))]:
             run.errors.append({"input": str(source)[:2048], "message": _redact(str(message))[:2000]})
         run.save(update_fields=["failed_count", "errors"])
+
+
+def ingest_run_warn_items(run_id: int, warnings: list[tuple[str, str]]) -> None:
+    """Record what was dropped from models that were kept (an unusable image URL), each naming its input and
+    field, keeping the first 1,000."""
+    if not warnings:
+        return
+    with transaction.atomic():
+        run = IngestRun.objects.select_for_update().get(pk=run_id)
+        for source, message in warnings[: max(0, 1000 - len(run.warnings))]:
+            run.warnings.append({"input": str(source)[:2048], "message": _redact(str(message))[:2000]})
+        run.save(update_fields=["warnings"])
 
 
 def digests_known(digests: list[str]) -> set[str]:
@@ -1020,12 +1097,19 @@ def _redact(message: str) -> str:
 
 
 def ingest_run_queue(
-    *, kind: str, sources: list[str], requested_by: Any = None, model_type: str = ""
+    *,
+    kind: str,
+    sources: list[str],
+    requested_by: Any = None,
+    model_type: str = "",
+    local_files: bool = False,
 ) -> IngestRun:
     """Create a run and queue its task once the run row is committed."""
     from ingest.tasks import ingest_run_task
 
-    run = ingest_run_create(kind=kind, sources=sources, requested_by=requested_by, model_type=model_type)
+    run = ingest_run_create(
+        kind=kind, sources=sources, requested_by=requested_by, model_type=model_type, local_files=local_files
+    )
     transaction.on_commit(lambda: ingest_run_task.delay(run.pk))
     return run
 

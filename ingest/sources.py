@@ -47,19 +47,37 @@ def _card_beside(path: Path) -> bytes | None:
     return readme.read_bytes() if path.suffix == ".json" and readme.is_file() else None
 
 
-def parse_source(source: str, *, model_type: str | None = None) -> Iterator[Parsed]:
+def parse_source(source: str, *, model_type: str | None = None, local_files: bool = True) -> Iterator[Parsed]:
     """Every record one source yields, or the error that source met."""
-    for item in source_items(source, model_type=model_type):
+    for item in source_items(source, model_type=model_type, local_files=local_files):
         yield item.label, item.parse()
 
 
-def source_items(source: str, *, model_type: str | None = None) -> Iterator[Item]:
-    """Every item one source yields, parsed when asked (local files), or parsed already (fetched pages)."""
+def remote_source_check(source: str) -> None:
+    """Raise FetchError unless `source` is what the API and the admin take: a Civitai or HuggingFace URL or id.
+    Paths on the server are for manage.py ingest alone, run by someone at the server."""
+    from ingest.fetchers import classify_source
+
+    try:
+        classify_source(source)
+    except FetchError as exc:
+        if source.startswith(("/", "./", "../", "~", "\\")) or Path(source).exists():
+            raise FetchError(
+                source,
+                "a path on the server: only manage.py ingest, run at the server, reads files; "
+                "give a Civitai or HuggingFace URL or id, or upload the file in the admin",
+            ) from None
+        raise exc
+
+
+def source_items(source: str, *, model_type: str | None = None, local_files: bool = False) -> Iterator[Item]:
+    """Every item one source yields, parsed when asked (local files), or parsed already (fetched pages). Paths
+    on the server are read only for a run that may read them (`local_files`: manage.py ingest)."""
     if source.startswith(services.UPLOAD_PREFIX):
         yield from _parse_upload(source[len(services.UPLOAD_PREFIX) :], model_type)
         return
     path = Path(source)
-    if path.exists():
+    if local_files and path.exists():
         for file in source_files(path):
             size = file.stat().st_size
             if size > MAX_FILE_BYTES:
@@ -89,6 +107,8 @@ def source_items(source: str, *, model_type: str | None = None) -> Iterator[Item
             for label, parsed in crawl(fetcher, params, limit=int(limit) if isinstance(limit, str) else None):
                 yield Item(label, None, lambda parsed=parsed: parsed)
         return
+    if not local_files:
+        remote_source_check(source)  # a path is refused saying why, not fetched as a HuggingFace id
     for label, parsed in fetchers.fetch_source(source):
         yield Item(label, None, lambda parsed=parsed: parsed)
 
@@ -129,7 +149,7 @@ def _mark_gone(source: str, status: int) -> None:
         kind, key = classify_source(source)
     except IngestError:
         return
-    if kind == "civitai-model":
+    if kind == "civitai-model" and status != 401:  # Civitai's 401 asks for a token; the model is there
         services.model_mark_gone(civitai_id=int(key), status=status)
     elif kind == "huggingface":
         services.model_mark_gone(hf_repo_id=key, status=status)
@@ -147,7 +167,7 @@ def ingest_run_execute(
     with _BatchPipeline(run, progress) as pipeline:
         for source in run.sources:
             try:
-                for item in source_items(source, model_type=model_type):
+                for item in source_items(source, model_type=model_type, local_files=run.local_files):
                     batch.append(item)
                     if len(batch) >= settings.INGEST_BATCH_SIZE:
                         pipeline.add(batch)
@@ -156,12 +176,8 @@ def ingest_run_execute(
                 pipeline.add(batch)  # what the source gave before its error
                 batch = []
                 pipeline.flush()  # the run's failures in the order the sources met them
-                if (
-                    isinstance(exc, FetchError)
-                    and exc.status in (401, 404, 410)
-                    and run.kind in ("sync", "resync")
-                ):
-                    _mark_gone(source, exc.status)
+                if isinstance(exc, FetchError) and exc.status in (401, 404, 410):
+                    _mark_gone(source, exc.status)  # whoever asked: an ingest, a sync or a re-sync
                 services.ingest_run_fail_item(run.pk, exc.source, exc.message)
                 if progress:
                     progress(source, "failed")
@@ -226,6 +242,7 @@ def _write_batch(
     """Write one parsed batch and add its outcomes to the run (a few queries, not a few per item)."""
     outcomes: list[tuple[str, str]] = []
     failures: list[tuple[str, str]] = []
+    warnings: list[tuple[str, str]] = []
     models: list[tuple[str, ModelRecord, str | None]] = []
     restores: dict[int, dict] = {}  # index in models -> what the catalog's own export adds to the record
     for item, parsed in parsed_items:
@@ -261,9 +278,13 @@ def _write_batch(
             failures.append((label, f"could not be written: {type(result).__name__}: {result}"))
         else:
             outcomes.append((label, result.outcome))
+            warnings.extend(
+                (label, warning) for version in models[i][1].versions for warning in version.warnings
+            )
     for outcome, n in Counter(outcome for _, outcome in outcomes).items():
         services.ingest_run_count(run.pk, outcome, n)
     services.ingest_run_fail_items(run.pk, failures)
+    services.ingest_run_warn_items(run.pk, warnings)
     if progress:
         for label, outcome in outcomes:
             progress(label, outcome)

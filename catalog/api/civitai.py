@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import F, Q, QuerySet
+from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from drf_spectacular.types import OpenApiTypes
@@ -56,6 +57,44 @@ COMMERCIAL = {
     "Rent": "allow_commercial_rent",
     "Sell": "allow_commercial_sell",
 }
+# Civitai's enums (FORMATS.md §1.3, §1.4): the values its /models endpoint takes for `types` and `baseModels`.
+CIVITAI_MODEL_TYPES = frozenset(
+    [
+        "Checkpoint",
+        "TextualInversion",
+        "Hypernetwork",
+        "AestheticGradient",
+        "LORA",
+        "LoCon",
+        "DoRA",
+        "Controlnet",
+        "Upscaler",
+        "MotionModule",
+        "VAE",
+        "TextEncoder",
+        "UNet",
+        "CLIPVision",
+        "Poses",
+        "Wildcards",
+        "Workflows",
+        "ComfyWorkflows",
+        "Detection",
+        "VisionLanguage",
+        "CLIP",
+        "LLM",
+        "Other",
+    ]
+)
+CIVITAI_BASE_MODELS = frozenset(
+    {
+        "SD 1.4", "SD 1.5", "SD 1.5 LCM", "SD 1.5 Hyper", "SD 2.0", "SD 2.0 768", "SD 2.1", "SD 2.1 768",
+        "SD 2.1 Unclip", "SDXL 0.9", "SDXL 1.0", "SDXL 1.0 LCM", "SDXL Turbo", "SDXL Lightning", "SDXL Hyper",
+        "SDXL Distilled", "SD 3", "SD 3.5", "SD 3.5 Medium", "SD 3.5 Large", "SD 3.5 Large Turbo", "Pony",
+        "Illustrious", "NoobAI", "Flux.1 D", "Flux.1 S", "Flux.1 Kontext", "AuraFlow", "SVD", "SVD XT",
+        "Stable Cascade", "PixArt a", "PixArt E", "Hunyuan 1", "Hunyuan Video", "Lumina", "Kolors", "LTXV",
+        "Mochi", "CogVideoX", "Wan Video", "HiDream", "Playground v2", "Other",
+    }
+)  # fmt: skip
 MODES = {Availability.ARCHIVED: "Archived", Availability.TAKEN_DOWN: "TakenDown"}
 NSFW_WORDS = {0: "None", 1: "None", 2: "Soft", 4: "Mature", 8: "X", 16: "X", 32: "X"}
 MODEL_PARAMS = {
@@ -259,6 +298,21 @@ def _list(params, name: str) -> list[str]:
     return values
 
 
+def _enum_values(params, name: str, known: frozenset[str], rows: QuerySet, field: str) -> list[str]:
+    """The values of an enum parameter; one that is neither Civitai's nor held by the catalog (a newer source's
+    value) is a 400 naming it, as Civitai answers a value outside its enum."""
+    values = _list(params, name)
+    unknown = [value for value in values if value not in known]
+    if unknown:
+        held = set(rows.filter(**{f"{field}__in": unknown}).values_list(field, flat=True).distinct())
+        unknown = [value for value in unknown if value not in held]
+    if unknown:
+        raise BadRequest(
+            f"{name}: unknown value {unknown[0]!r:.80}; expected one of {', '.join(sorted(known))}"
+        )
+    return values
+
+
 def _models_filtered(params) -> QuerySet[Model]:
     """The visible models every parameter but the search asks for (models_list searches them)."""
     qs = Model.objects.visible()
@@ -268,10 +322,12 @@ def _models_filtered(params) -> QuerySet[Model]:
         )
     if params.get("username"):
         qs = qs.filter(creator__username__iexact=params["username"])
-    types = _list(params, "types")
+    types = _enum_values(params, "types", CIVITAI_MODEL_TYPES, Model.objects.all(), "type")
     if types:
         qs = qs.filter(type__in=types)
-    base_models = _list(params, "baseModels")
+    base_models = _enum_values(
+        params, "baseModels", CIVITAI_BASE_MODELS, ModelVersion.objects.all(), "base_model"
+    )
     if base_models:
         qs = qs.filter(pk__in=ModelVersion.objects.filter(base_model__in=base_models).values("model_id"))
     period = params.get("period") or "AllTime"
@@ -279,10 +335,10 @@ def _models_filtered(params) -> QuerySet[Model]:
         raise BadRequest(f"period: one of {', '.join(PERIODS)}")
     if PERIODS[period]:
         qs = qs.filter(published_at__gte=timezone.now() - timedelta(days=PERIODS[period]))
-    # nsfw absent: no NSFW filter (Civitai's API until 2024); true/false: filter.
-    nsfw = _bool(params, "nsfw")
-    if nsfw is not None:
-        qs = qs.filter(nsfw=nsfw)
+    # As on Civitai (FORMATS.md §1.2): without nsfw=true the list is safe for work only; nsfw=true is every
+    # level, not NSFW models only.
+    if not _bool(params, "nsfw"):
+        qs = qs.filter(nsfw=False)
     for name, field in [
         ("allowNoCredit", "allow_no_credit"),
         ("allowDerivatives", "allow_derivatives"),
@@ -455,6 +511,17 @@ def _count(params, qs: QuerySet[Model]) -> tuple[int, bool]:
     return kept_counts(f"civitai:count:{key}", qs.count)
 
 
+def _is_id(value: str) -> bool:
+    """Whether a path's id is a number this surface could have given out (public_id)."""
+    digits = value.removeprefix("-")
+    return digits.isdecimal() and digits.isascii() and len(digits) <= 12
+
+
+def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Any other path under /api/v1/: Civitai's JSON error, never an HTML page (DEBUG's included)."""
+    return JsonResponse({"error": f"Not found: {request.path[:200]}"}, status=404)
+
+
 def _url(request: Request, params: dict[str, Any]) -> str:
     return request.build_absolute_uri(request.path) + "?" + urlencode(params)
 
@@ -464,6 +531,8 @@ def _url(request: Request, params: dict[str, Any]) -> str:
     summary="One model, as Civitai's GET /api/v1/models/{id} answers",
 )
 def model_detail(request: Request, model_id: str) -> Response:
+    if not _is_id(model_id):
+        return error(f"Invalid id: {model_id!r:.40}; expected a whole number", 400)
     model_id = int(model_id)
     model = models_described(Model.objects.visible().filter(lookup(model_id))).first()
     if model is None:
@@ -503,6 +572,8 @@ def _version_response(versions: QuerySet[ModelVersion]) -> Response:
     summary="One version, as Civitai's GET /api/v1/model-versions/{id}",
 )
 def version_detail(request: Request, version_id: str) -> Response:
+    if not _is_id(version_id):
+        return error(f"Invalid id: {version_id!r:.40}; expected a whole number", 400)
     version_id = int(version_id)
     return _version_response(ModelVersion.objects.filter(lookup(version_id)))
 

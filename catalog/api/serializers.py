@@ -13,7 +13,20 @@ from rest_framework import serializers
 from catalog.models import Creator, Image, IngestRun, Model, ModelFile, ModelVersion, Tag, civitai_hashes
 
 
+class OptionalURLField(serializers.URLField):
+    """A URL the catalog may not have: null when absent (the database keeps an empty string), never an empty
+    string where the schema promises a URI."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_null=True, read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
 class CreatorSerializer(serializers.ModelSerializer):
+    image_url = OptionalURLField()
+
     class Meta:
         model = Creator
         fields = ["id", "username", "provider", "image_url"]
@@ -26,6 +39,7 @@ class TagSerializer(serializers.ModelSerializer):
 
 
 class FileSerializer(serializers.ModelSerializer):
+    download_url = OptionalURLField()
     hashes = serializers.DictField(child=serializers.CharField(), read_only=True)
     version = serializers.IntegerField(source="version_id", read_only=True)
     model = serializers.IntegerField(source="version.model_id", read_only=True)
@@ -65,6 +79,7 @@ class ImageSerializer(serializers.ModelSerializer):
 
 
 class VersionSerializer(serializers.ModelSerializer):
+    download_url = OptionalURLField()
     files = FileSerializer(many=True, read_only=True)
     images = ImageSerializer(many=True, read_only=True)
 
@@ -89,6 +104,8 @@ class ModelBriefSerializer(serializers.ModelSerializer):
     """What a list shows of a model: no versions."""
 
     creator = serializers.CharField(source="creator.username", default=None, read_only=True)
+    # Unicode slugs (万象熔炉-anything-v5ink): a SlugField's `^[-\w]+$` reads as ASCII in JSON Schema.
+    slug = serializers.CharField(read_only=True)
     url = serializers.CharField(source="get_absolute_url", read_only=True)
     allow_commercial_use = serializers.ListField(child=serializers.CharField(), read_only=True)
 
@@ -135,7 +152,7 @@ class IngestRunSerializer(serializers.ModelSerializer):
         model = IngestRun
         fields = [
             "id", "kind", "sources", "status", "created_count", "updated_count", "unchanged_count", "failed_count",
-            "errors", "attempts", "notes", "queued_at", "started_at", "finished_at",
+            "errors", "warnings", "attempts", "notes", "queued_at", "started_at", "finished_at",
         ]  # fmt: skip
 
 
@@ -146,6 +163,21 @@ class IngestRequestSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=2048, allow_blank=False), min_length=1, max_length=1000
     )
     type = serializers.CharField(max_length=64, required=False, allow_blank=True)
+
+    def validate_sources(self, sources: list[str]) -> list[str]:
+        """Civitai and HuggingFace URLs and ids only: a path on the server is refused, naming it."""
+        from ingest.errors import IngestError
+        from ingest.sources import remote_source_check
+
+        errors = {}
+        for i, source in enumerate(sources):
+            try:
+                remote_source_check(source.strip())
+            except IngestError as exc:
+                errors[i] = [f"{source[:200]!r}: {exc.message}"]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return [source.strip() for source in sources]
 
 
 class HashLookupSerializer(serializers.Serializer):
@@ -231,7 +263,7 @@ def file_data(file: dict[str, Any], model_id: int, utc: bool) -> dict[str, Any]:
         "precision": file["precision"],
         "size_type": file["size_type"],
         "size_bytes": file["size_bytes"],
-        "download_url": file["download_url"],
+        "download_url": file["download_url"] or None,
         "is_primary": file["is_primary"],
         "pickle_scan_result": file["pickle_scan_result"],
         "virus_scan_result": file["virus_scan_result"],
@@ -296,7 +328,7 @@ def version_data(version: dict[str, Any], request, utc: bool) -> dict[str, Any]:
         "source_created_at": _when(version["source_created_at"], utc),
         "source_updated_at": _when(version["source_updated_at"], utc),
         "early_access_days": version["early_access_days"],
-        "download_url": version["download_url"],
+        "download_url": version["download_url"] or None,
         "download_count": version["download_count"],
         "rating_count": version["rating_count"],
         "rating": version["rating"],
@@ -317,7 +349,7 @@ def model_data(model: Model, tags: list[str], versions: list[dict[str, Any]], re
             "id": creator.pk,
             "username": creator.username,
             "provider": creator.provider,
-            "image_url": creator.image_url,
+            "image_url": creator.image_url or None,
         }
         if creator is not None
         else None

@@ -12,6 +12,7 @@ from ingest.parsers.common import (
     commercial_use,
     http_url,
     image_id_from_url,
+    image_url_problem,
     normalise_hashes,
     nsfw_level,
     seed_text,
@@ -111,7 +112,13 @@ def civitai_parse_version(obj: Obj) -> VersionRecord:
     version_id = obj.int("id", required=True)
     stats = obj.obj("stats") or Obj({}, obj.source, obj._name("stats"))
     files = tuple(_file(f, i) for i, f in enumerate(obj.objs("files")))
-    images = tuple(_image(img) for img in obj.objs("images"))
+    images, warnings = [], []
+    for img in obj.objs("images"):
+        problem = image_url_problem(img.str("url", required=True, max_length=2048))
+        if problem:
+            warnings.append(f"{img._name('url')}: dropped the image: {problem}")
+        else:
+            images.append(_image(img))
     early_days = obj.int("earlyAccessTimeFrame")
     return VersionRecord(
         civitai_id=version_id,
@@ -135,9 +142,10 @@ def civitai_parse_version(obj: Obj) -> VersionRecord:
         thumbs_up_count=stats.int("thumbsUpCount"),
         thumbs_down_count=stats.int("thumbsDownCount"),
         files=files,
-        images=images,
+        images=tuple(images),
         files_complete=True,
         images_complete=True,
+        warnings=tuple(warnings),
     )
 
 

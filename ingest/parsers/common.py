@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 import unicodedata
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from ingest.errors import ParseError
 
@@ -297,6 +299,24 @@ def image_id_from_url(url: str) -> int | None:
 
 
 _HTTP_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+
+
+def image_url_problem(value: str | None) -> str | None:
+    """Why an image URL from a source cannot be used, or None when it can: only http(s) URLs whose host is a
+    name or a public address (never a loopback, private, link-local or reserved one) are fetched or shown.
+    Names are checked again, resolved, when an image is mirrored (ingest.fetchers)."""
+    if http_url(value) is None:
+        return f"not an http(s) URL: {str(value)[:60]!r}"
+    host = (urlsplit(value.strip()).hostname or "").rstrip(".").lower()
+    if not host or host == "localhost" or host.endswith(".localhost"):
+        return f"not a public host: {host!r}"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if not address.is_global:
+        return f"not a public address: {host}"
+    return None
 
 
 def http_url(value: str | None) -> str | None:

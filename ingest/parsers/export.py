@@ -88,7 +88,7 @@ def _build(cls: type, data: Any, source: str, path: str) -> Any:
                 values[name] = datetime.fromisoformat(value)
             except (TypeError, ValueError):
                 raise ParseError(source, f"not a date: {value!r:.40}", where) from None
-        elif name in ("allow_commercial_use", "tags", "trained_words"):
+        elif name in ("allow_commercial_use", "tags", "trained_words", "warnings"):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ParseError(source, "expected a list of text", where)
             values[name] = frozenset(value) if name == "allow_commercial_use" else tuple(value)

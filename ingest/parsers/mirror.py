@@ -13,7 +13,14 @@ from pathlib import PurePosixPath
 from urllib.parse import parse_qs, urlsplit
 
 from ingest.errors import ParseError
-from ingest.parsers.common import clean_text, http_url, image_id_from_url, parse_datetime, to_float, to_int
+from ingest.parsers.common import (
+    clean_text,
+    image_id_from_url,
+    image_url_problem,
+    parse_datetime,
+    to_float,
+    to_int,
+)
 from ingest.records import FileRecord, ImageRecord, ModelRecord, VersionRecord
 from ingest.sanitize import sanitize_html
 
@@ -170,6 +177,7 @@ def _version(heading: re.Match, body: str, source: str, position: int) -> Versio
     fields: dict = {}
     files: list[FileRecord] = []
     images: list[ImageRecord] = []
+    warnings: list[str] = []
     version_ids: set[int] = set()
     for line in body.split("\n"):
         stat = re.match(r"^  - (发布时间|原始模型|下载数|评分人数|评分)：(.*)$", line)
@@ -193,9 +201,11 @@ def _version(heading: re.Match, body: str, source: str, position: int) -> Versio
             raise ParseError(source, f"not a Civitai download link: {line.strip()!r:.80}", f"{label}.files")
         if line.startswith("| <img"):
             for src in IMG_SRC.findall(line):
-                url = http_url(src)
-                if url is None:
-                    raise ParseError(source, f"not an http(s) URL: {src!r:.60}", f"{label}.images")
+                problem = image_url_problem(src)
+                if problem:
+                    warnings.append(f"{label}.images: dropped the image: {problem}")
+                    continue
+                url = src.strip()
                 images.append(ImageRecord(url=url, civitai_id=image_id_from_url(url)))
     if len(version_ids) > 1:
         raise ParseError(
@@ -213,6 +223,7 @@ def _version(heading: re.Match, body: str, source: str, position: int) -> Versio
         download_url=f"https://civitai.com/api/download/models/{version_id}" if version_id else None,
         files=tuple(files),
         images=tuple(images),
+        warnings=tuple(warnings),
         files_complete=True,
         images_complete=False,  # a page shows only the first four images
     )

@@ -39,10 +39,15 @@ class Command(BaseCommand):
         **options,
     ) -> None:
         if run_async:
-            run = services.ingest_run_queue(kind=kind, sources=sources, model_type=model_type or "")
+            run = services.ingest_run_queue(
+                kind=kind, sources=sources, model_type=model_type or "", local_files=True
+            )
             self.stdout.write(f"Queued {kind} run #{run.pk} for {len(sources)} source(s).")
             return
-        run = services.ingest_run_create(kind=kind, sources=sources, model_type=model_type or "")
+        # Run by someone at the server: its files and folders may be read (the API and the admin never do).
+        run = services.ingest_run_create(
+            kind=kind, sources=sources, model_type=model_type or "", local_files=True
+        )
         freeze_loaded_objects()
         bar = tqdm(
             unit=" models", disable=options["no_progress"] or options["verbosity"] == 0, file=self.stderr
@@ -74,3 +79,5 @@ class Command(BaseCommand):
             self.stdout.write(self.style.ERROR(f"  failed: {error['input']}: {error['message']}"))
         if run.failed_count > len(run.errors):
             self.stdout.write(f"  ... and {run.failed_count - len(run.errors)} more failures.")
+        for warning in run.warnings:
+            self.stdout.write(self.style.WARNING(f"  warning: {warning['input']}: {warning['message']}"))

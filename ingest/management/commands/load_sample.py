@@ -59,7 +59,7 @@ class Command(BaseCommand):
         if Model.objects.exists() and not force:
             self.stdout.write("The catalog has models already; the sample catalog was not loaded.")
             return
-        run = services.ingest_run_create(kind="sample", sources=[str(SAMPLE_DIR)])
+        run = services.ingest_run_create(kind="sample", sources=[str(SAMPLE_DIR)], local_files=True)
         run = ingest_run_execute(run)
         if run.failed_count:
             raise CommandError(f"the sample catalog did not load: {run.errors}")

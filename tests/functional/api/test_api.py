@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from catalog.models import IngestRun, Model, SourceRecord
 from catalog.services import model_search_text_refresh
-from tests.conftest import celery_broker
+from tests.conftest import CORPUS, celery_broker
 from tests.factories import (
     ImageFactory,
     ModelFactory,
@@ -43,7 +43,8 @@ def catalog():
     ink_v = ModelVersionFactory(model=ink, base_model="SD 1.5")
     ModelFileFactory(version=ink_v, hash_sha256="A" * 64, hash_autov2="A" * 10)
     aurora = ModelFactory(name="Aurora", type="Checkpoint", download_count=90, favorite_count=1, rating=3.0,
-                          nsfw=True, image_count=3, availability="archived")  # fmt: skip
+                          nsfw=True, image_count=3, availability="archived", allow_commercial_image=True,
+                          allow_no_credit=True)  # fmt: skip
     ModelVersionFactory(model=aurora, base_model="SDXL 1.0")
     SourceRecord.objects.create(model=aurora, provider="mirror", external_id="p1")
     ModelFactory(name="Secret", hidden=True, download_count=1000)
@@ -186,13 +187,16 @@ def test_bulk_hash_lookup_in_one_query(api, catalog) -> None:
 
 
 def test_ingest_needs_a_token_or_an_admin(
-    api, token_api, django_capture_on_commit_callbacks, tmp_path
+    api, token_api, django_capture_on_commit_callbacks, standin, settings
 ) -> None:
     assert api.post("/api/ingest", {"sources": ["x"]}, format="json").status_code == 401
     assert api.get("/api/ingest-runs/").status_code == 401
-    page = tmp_path / "empty.json"
-    page.write_text('{"items": [], "metadata": {}}')
-    response = token_api.post("/api/ingest", {"sources": [str(page)]}, format="json")
+    page = f"{settings.CIVITAI_BASE_URL}/models/52645"
+    moto = CORPUS / "mirror-pages" / "Checkpoint.rank-02594.dl-362.rating-1.5.Moto_Rider.json"
+    standin.expect_request("/api/v1/models/52645").respond_with_data(
+        moto.read_bytes(), content_type="application/json"
+    )
+    response = token_api.post("/api/ingest", {"sources": [page]}, format="json")
     assert response.status_code == 202, response.content
     run = IngestRun.objects.get(pk=response.json()["id"])
     assert run.status == "succeeded"  # eager in tests: it ran before the answer
@@ -201,7 +205,7 @@ def test_ingest_needs_a_token_or_an_admin(
     admin = get_user_model().objects.create_superuser("boss", "b@example.org", "pw")
     session = APIClient()
     session.force_login(admin)
-    assert session.post("/api/ingest/", {"sources": [str(page)]}, format="json").status_code == 202
+    assert session.post("/api/ingest/", {"sources": [page]}, format="json").status_code == 202
 
 
 @pytest.mark.parametrize(

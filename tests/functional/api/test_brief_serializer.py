@@ -28,6 +28,7 @@ def test_brief_answers_are_what_drf_gives_for_real_and_odd_models() -> None:
             model_upsert(record)
     ModelFactory(creator=None, civitai_id=None, hf_repo_id="someone/repo", published_at=None, rating=4.25,
                  availability=Availability.TAKEN_DOWN, allow_commercial_image=False, allow_commercial_sell=False,
+                 allow_commercial_rent_civit=True, allow_commercial_rent=True,
                  name="Ünïcode / name", slug="ünïcode-name")  # fmt: skip
     ModelFactory(published_at=datetime(2024, 2, 29, 23, 59, 59, 123456, tzinfo=UTC), featured=True)
     models = list(Model.objects.select_related("creator").order_by("pk"))

@@ -140,7 +140,7 @@ def test_models_answer_as_the_source_did(client, path: Path) -> None:
     assert response.status_code == 200
     same_model(response.json(), theirs)
     # The list answers the same object.
-    listed = client.get("/api/v1/models", {"ids": str(theirs["id"])}).json()["items"]
+    listed = client.get("/api/v1/models", {"ids": str(theirs["id"]), "nsfw": "true"}).json()["items"]
     assert listed == [response.json()]
 
 
@@ -244,14 +244,17 @@ def test_models_list_parameters(client) -> None:
         assert response.status_code == 200, response.content
         return [m["id"] for m in response.json()["items"]]
 
-    assert ids(sort="Most Downloaded") == [ckpt.civitai_id, lora.civitai_id]
+    assert ids(sort="Most Downloaded", nsfw="true") == [ckpt.civitai_id, lora.civitai_id]
     assert ids(types="LORA") == [lora.civitai_id]
-    assert ids(types=["LORA", "Checkpoint"], sort="Most Downloaded") == [ckpt.civitai_id, lora.civitai_id]
-    assert ids(baseModels="SDXL 1.0") == [ckpt.civitai_id]
+    assert ids(types=["LORA", "Checkpoint"], sort="Most Downloaded", nsfw="true") == [
+        ckpt.civitai_id,
+        lora.civitai_id,
+    ]
+    assert ids(baseModels="SDXL 1.0", nsfw="true") == [ckpt.civitai_id]
     assert ids(nsfw="false") == [lora.civitai_id]
-    assert sorted(ids()) == sorted([ckpt.civitai_id, lora.civitai_id])  # nsfw absent: no NSFW filter
+    assert ids() == [lora.civitai_id]  # nsfw absent: safe for work only, as on Civitai
     assert ids(allowNoCredit="false") == [lora.civitai_id]
-    assert ids(query="aurora") == [ckpt.civitai_id]
+    assert ids(query="aurora", nsfw="true") == [ckpt.civitai_id]
     assert ids(ids=f"{lora.civitai_id}") == [lora.civitai_id]
     assert ids(username=lora.creator.username) == [lora.civitai_id]
 

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -232,7 +233,9 @@ def _stat(html: str, name: str) -> str:
 
 def test_stats_are_counted_once_per_change_of_the_catalog(client, shelf) -> None:
     """The counts are kept until the catalog changes; after a change, while another request counts them afresh,
-    the page shows the counts from before and is not an answer to keep. The ingest runs are always current."""
+    the page shows the counts from before and is not an answer to keep. Ingest runs are for staff alone, and
+    always current."""
+    from django.contrib.auth import get_user_model
     from django.core.cache import cache
 
     from catalog.models import IngestRun, Model
@@ -241,9 +244,17 @@ def test_stats_are_counted_once_per_change_of_the_catalog(client, shelf) -> None
     models = _stat(client.get("/stats/").content.decode(), "Models")
     with CaptureQueriesContext(connection) as queries:
         html = client.get("/stats/").content.decode()
-    assert _stat(html, "Models") == models and len(queries) == 1  # the runs alone
-    run = IngestRun.objects.create(kind="cli", sources=["https://civitai.com/models/1"])
-    assert f"#{run.pk} cli" in client.get("/stats/").content.decode()
+    assert _stat(html, "Models") == models and len(queries) == 1  # the catalog's version alone
+    run = IngestRun.objects.create(
+        kind="cli",
+        sources=["https://civitai.com/models/1"],
+        errors=[{"input": "/srv/x", "message": "secret"}],
+    )
+    anonymous = client.get("/stats/").content.decode()
+    assert "Recent ingests" not in anonymous and f"#{run.pk}" not in anonymous
+    staff = Client()
+    staff.force_login(get_user_model().objects.create_superuser("boss", "b@example.org", "pw"))
+    assert f"#{run.pk}</a> cli" in staff.get("/stats/").content.decode()
 
     models_set_hidden(models=Model.objects.filter(pk=Model.objects.visible().first().pk), hidden=True)
     assert cache.add("catalog:stats:counting", 1, 30)  # as if another request were counting them now

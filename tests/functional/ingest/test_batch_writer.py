@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_batched_and_one_by_one_writers_leave_the_same_catalog(corpus_sources: list[str]) -> None:
-    run = ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources))
+    run = ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources, local_files=True))
     assert run.failed_count == 0, run.errors
     assert run.created_count >= 300
     batched = snapshot()
@@ -40,14 +40,14 @@ def test_batched_and_one_by_one_writers_leave_the_same_catalog(corpus_sources: l
 
 
 def test_reingest_skips_unchanged_items_without_parsing_them(corpus_sources, monkeypatch) -> None:
-    first = ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[:1]))
+    first = ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[:1], local_files=True))
     assert (first.created_count, first.failed_count) == (300, 0)
 
     def parse_refused(*args, **kwargs):
         raise AssertionError("an unchanged item was parsed again")
 
     monkeypatch.setattr("ingest.parsers.documents.civitai_parse_model", parse_refused)
-    again = ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[:1]))
+    again = ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[:1], local_files=True))
     assert (again.created_count, again.updated_count, again.unchanged_count, again.failed_count) == (
         0,
         0,
@@ -61,12 +61,12 @@ def test_a_changed_line_is_parsed_and_updated(corpus: Path, tmp_path: Path) -> N
     lines = corpus_lines(corpus)[:20]
     path = tmp_path / "models.jsonl"
     path.write_bytes(b"\n".join(lines))
-    ingest_run_execute(ingest_run_create(kind="cli", sources=[str(path)]))
+    ingest_run_execute(ingest_run_create(kind="cli", sources=[str(path)], local_files=True))
     changed = json.loads(lines[3])
     changed["name"] = "Renamed at the source"
     path.write_bytes(b"\n".join([*lines[:3], json.dumps(changed).encode(), *lines[4:]]))
 
-    run = ingest_run_execute(ingest_run_create(kind="cli", sources=[str(path)]))
+    run = ingest_run_execute(ingest_run_create(kind="cli", sources=[str(path)], local_files=True))
 
     assert (run.created_count, run.updated_count, run.unchanged_count) == (0, 1, 19)
     assert Model.objects.get(civitai_id=changed["id"]).name == "Renamed at the source"
@@ -79,7 +79,7 @@ def test_the_same_model_twice_in_one_batch_is_one_model(corpus: Path, tmp_path: 
     path = tmp_path / "twice.jsonl"
     path.write_bytes(line + json.dumps(renamed).encode() + b"\n")
 
-    run = ingest_run_execute(ingest_run_create(kind="cli", sources=[str(path)]))
+    run = ingest_run_execute(ingest_run_create(kind="cli", sources=[str(path)], local_files=True))
 
     assert (run.created_count, run.updated_count, run.failed_count) == (1, 1, 0)
     model = Model.objects.get()
@@ -132,7 +132,7 @@ def test_a_batch_meeting_models_the_catalog_has_updates_them(monkeypatch) -> Non
 
 def test_run_counts_come_in_batches(corpus_sources, settings) -> None:
     settings.INGEST_BATCH_SIZE = 7
-    run = ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[:1]))
+    run = ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[:1], local_files=True))
     assert (run.created_count, run.failed_count, run.status) == (300, 0, "succeeded")
 
 
@@ -160,7 +160,7 @@ def test_batches_are_parsed_on_a_helper_thread_and_written_here_in_order(
     monkeypatch.setattr(documents, "civitai_parse_model", parse_noted)
     monkeypatch.setattr(services, "models_upsert", write_noted)
 
-    run = ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[:1]))
+    run = ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[:1], local_files=True))
 
     assert (run.created_count, run.failed_count, run.status) == (300, 0, "succeeded")
     assert len(parsed_on) == 1 and parsed_on.pop().startswith("ingest-parse")
@@ -189,7 +189,7 @@ def test_a_writer_error_stops_the_run_and_leaves_no_helper_thread(
     monkeypatch.setattr(services, "models_upsert", second_write_fails)
 
     with pytest.raises(RuntimeError, match="the database went away"):
-        ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[:1]))
+        ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[:1], local_files=True))
 
     assert calls == [40, 40]
     assert Model.objects.count() == 40  # the first batch; nothing of the second
@@ -200,16 +200,16 @@ def test_batches_read_before_a_source_breaks_are_written(corpus_sources, setting
     """A source that fails with something other than its own error (a bug, a disk gone) stops the run; the
     batches it gave whole before that are in the catalog, as they were before the helper thread parsed them."""
     settings.INGEST_BATCH_SIZE = 40
-    items = list(sources.source_items(corpus_sources[0]))[:100]
+    items = list(sources.source_items(corpus_sources[0], local_files=True))[:100]
 
-    def breaks_after_100(source, *, model_type=None):
+    def breaks_after_100(source, *, model_type=None, local_files=False):
         yield from items
         raise OSError("the disk went away")
 
     monkeypatch.setattr(sources, "source_items", breaks_after_100)
 
     with pytest.raises(OSError, match="the disk went away"):
-        ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[:1]))
+        ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[:1], local_files=True))
 
     assert Model.objects.count() == 80  # two whole batches; the 20 items of the third were never a batch
     assert _helper_threads() == []
@@ -278,7 +278,7 @@ def test_an_ingest_run_leaves_no_search_entries_pending(corpus_sources: list[str
     written = _pending_search_entries()
     assert all(n > 0 for n in written.values()), written
 
-    run = ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[1:2]))
+    run = ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[1:2], local_files=True))
     assert run.created_count > 0 and run.failed_count == 0
     assert _pending_search_entries() == dict.fromkeys(services.SEARCH_GIN_INDEXES, 0)
     assert Model.objects.filter(search_vector__isnull=False).count() == 50 + run.created_count

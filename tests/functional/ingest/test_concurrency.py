@@ -98,7 +98,7 @@ def test_four_batched_ingest_runs_of_overlapping_models_leave_each_model_once(tm
 
     def ingest(path):
         try:
-            run = ingest_run_create(kind="cli", sources=[str(path)])
+            run = ingest_run_create(kind="cli", sources=[str(path)], local_files=True)
             barrier.wait()
             runs.append(ingest_run_execute(run))
         except BaseException as exc:

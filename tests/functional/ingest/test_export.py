@@ -64,7 +64,7 @@ def api_answers(client) -> dict:
 def test_export_then_ingest_into_an_empty_catalog_gives_back_the_same_catalog(
     corpus_sources: list[str], tmp_path: Path, client
 ) -> None:
-    run = ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources))
+    run = ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources, local_files=True))
     assert run.failed_count == 0, run.errors
     first, second, third = Model.objects.order_by("pk")[:3]
     models_set_hidden(models=Model.objects.filter(pk=first.pk), hidden=True)
@@ -103,7 +103,7 @@ def test_export_then_ingest_into_an_empty_catalog_gives_back_the_same_catalog(
 
 
 def test_a_damaged_export_line_is_a_clear_error_and_the_rest_go_in(corpus_sources, tmp_path: Path) -> None:
-    ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[1:2]))
+    ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[1:2], local_files=True))
     path = tmp_path / "catalog.jsonl"
     call_command("export", str(path))
     lines = path.read_text().splitlines()
@@ -112,7 +112,7 @@ def test_a_damaged_export_line_is_a_clear_error_and_the_rest_go_in(corpus_source
     path.write_text("\n".join([json.dumps(broken), *lines[1:]]) + "\n")
     wipe()
 
-    run = ingest_run_execute(ingest_run_create(kind="cli", sources=[str(path)]))
+    run = ingest_run_execute(ingest_run_create(kind="cli", sources=[str(path)], local_files=True))
 
     assert run.failed_count == 1
     assert run.errors[0]["input"] == f"{path}:1"
