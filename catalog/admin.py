@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
 from django.db import models as db_models
 from django.db import transaction
@@ -226,48 +229,84 @@ class ModelAdmin(CatalogDataAdmin):
     def cover(self, obj: Model) -> str:
         return _thumbnail(getattr(obj, "cover_thumbnail", None))
 
+    def _log(self, request, models, message: str) -> None:
+        """A bulk action in each model's admin History, as a change made by this user."""
+        LogEntry.objects.log_actions(request.user.pk, list(models), CHANGE, message)
+
     @admin.action(description="Hide selected models")
     def hide(self, request, queryset):
+        models = list(queryset.filter(hidden=False))
         n = services.models_set_hidden(models=queryset, hidden=True)
+        self._log(request, models, "Hidden (bulk action).")
         self.message_user(request, f"Hid {n} model(s).")
 
     @admin.action(description="Unhide selected models")
     def unhide(self, request, queryset):
+        models = list(queryset.filter(hidden=True))
         n = services.models_set_hidden(models=queryset, hidden=False)
+        self._log(request, models, "Shown again (bulk action).")
         self.message_user(request, f"Unhid {n} model(s).")
 
     @admin.action(description="Feature selected models")
     def feature(self, request, queryset):
+        models = list(queryset.filter(featured=False))
         n = services.models_set_featured(models=queryset, featured=True)
+        self._log(request, models, "Featured (bulk action).")
         self.message_user(request, f"Featured {n} model(s).")
 
     @admin.action(description="Stop featuring selected models")
     def unfeature(self, request, queryset):
+        models = list(queryset.filter(featured=True))
         n = services.models_set_featured(models=queryset, featured=False)
+        self._log(request, models, "No longer featured (bulk action).")
         self.message_user(request, f"Stopped featuring {n} model(s).")
 
     @admin.action(description="Re-sync selected models from their source")
     def resync(self, request, queryset):
         from ingest.services import models_resync_queue
 
+        models = list(queryset)
         run = models_resync_queue(
-            model_ids=list(queryset.values_list("pk", flat=True)), requested_by=request.user
+            model_ids=[m.pk for m in models], requested_by=request.user, after_response=True
         )
         if run is None:
             self.message_user(
                 request, "None of these models came from Civitai or HuggingFace.", messages.WARNING
             )
+            return
+        self._log(request, models, f"Re-sync asked (ingest run #{run.pk}).")
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            self.message_user(
+                request,
+                f"Re-sync started as ingest run #{run.pk} in this process, after this page (no task queue is "
+                "configured): its page shows how it went.",
+            )
         else:
-            self.message_user(request, f"Queued re-sync as ingest run #{run.pk}.")
+            self.message_user(request, f"Queued re-sync as ingest run #{run.pk}: a worker runs it.")
 
     @admin.action(description="Merge selected models into the oldest one")
     def merge(self, request, queryset):
+        """Asks first: a page lists what moves where and warns when types or base models differ."""
         models = list(queryset.order_by("pk"))
         if len(models) < 2:
             self.message_user(request, "Select two or more models to merge.", messages.WARNING)
-            return
-        target = services.model_merge(target=models[0], duplicates=models[1:])
-        self.message_user(request, f"Merged {len(models) - 1} model(s) into “{target.name}” (#{target.pk}).")
+            return None
+        target, duplicates = models[0], models[1:]
+        if request.POST.get("confirm") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Merge models?",
+                "opts": self.opts,
+                "plan": services.model_merge_plan(target=target, duplicates=duplicates),
+                "selected": [m.pk for m in models],
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/catalog/model/merge_confirmation.html", context)
+        target = services.model_merge(target=target, duplicates=duplicates)
+        names = ", ".join(f"“{d.name}” (#{d.pk})" for d in duplicates)
+        self._log(request, [target], f"Merged {names} into this model.")
+        self.message_user(request, f"Merged {len(duplicates)} model(s) into “{target.name}” (#{target.pk}).")
+        return None
 
 
 class ModelFileInline(admin.TabularInline):

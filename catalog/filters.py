@@ -66,7 +66,7 @@ SORTS = {
     "name": ("name", "id"),
 }
 SORT_CHOICES = [
-    ("downloads", "Most downloaded"),
+    ("downloads", "Most downloaded (Civitai: all time; Hugging Face: last 30 days)"),
     ("newest", "Newest"),
     ("favorites", "Most favorited"),
     ("rating", "Highest rated"),
@@ -92,7 +92,7 @@ def files_with_hash(value: str) -> Q:
     return condition
 
 
-@extend_schema_field({"type": "array", "items": {"type": "string"}})
+@extend_schema_field({"type": "array", "items": {"type": "string", "maxLength": 255}})
 class FreeMultipleFilter(django_filters.MultipleChoiceFilter):
     """Several values of a data-driven vocabulary (types, base models, tags): any value is taken."""
 

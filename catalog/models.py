@@ -355,6 +355,11 @@ class Model(TimestampedModel):
         return [name for name, allowed in flags if allowed]
 
     @property
+    def downloads_last_30_days(self) -> bool:
+        """Whether download_count is HuggingFace's (the last 30 days) rather than Civitai's (all time)."""
+        return bool(self.hf_repo_id) and not self.civitai_id
+
+    @property
     def source_url(self) -> str:
         """The model's page at its source, if it has one."""
         if self.civitai_id:

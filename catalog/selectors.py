@@ -19,6 +19,7 @@ from catalog.models import (
     Creator,
     Image,
     IngestRun,
+    MergedModel,
     Model,
     ModelFile,
     ModelVersion,
@@ -37,7 +38,7 @@ _NEWEST_VERSIONS = IdsQuery(
 _COVERS = IdsQuery(
     lambda ids: Image.objects.filter(position=0, version__id__any_of=ids)
     .order_by("id")
-    .values("version_id", "thumbnail", "blurhash")
+    .values("version_id", "url", "thumbnail", "blurhash")
 )
 
 
@@ -173,6 +174,17 @@ def model_detail(pk: int) -> Model:
     return rows[0]
 
 
+def merged_into(*, pk: int | None = None, civitai_id: int | None = None) -> Model | None:
+    """The visible model a merged one (by its old id or its Civitai id) was folded into, or None."""
+    if not 0 < (pk if pk is not None else civitai_id or 0) <= MAX_ID:
+        return None
+    merged = MergedModel.objects.filter(
+        **({"pk": pk} if pk is not None else {"civitai_id": civitai_id}), survivor__hidden=False
+    ).select_related("survivor")
+    row = merged.first()
+    return row.survivor if row else None
+
+
 MAX_ID = 2**63 - 1
 # One model by its id (model_detail): the id is put in the compiled SQL's place of the stand-in.
 _MODEL_DETAIL = CompiledModels(lambda pk: (pk,), (-7_340_917_264_583,))
@@ -303,6 +315,21 @@ def creators_counted() -> tuple[list[tuple[str, str, int]], bool]:
             Creator.objects.annotate(model_count=Count("models", filter=Q(models__hidden=False)))
             .order_by("-model_count", "username")
             .values_list("username", "image_url", "model_count")
+        ),
+    )
+
+
+def base_models_counted() -> tuple[list[tuple[str, int]], bool]:
+    """Every base model and how many visible models have a version on it, most first (then by name), and whether
+    the counts are current (kept_counts)."""
+    return kept_counts(
+        "catalog:base-models-counted",
+        lambda: list(
+            ModelVersion.objects.filter(model__hidden=False)
+            .exclude(base_model="")
+            .values_list("base_model")
+            .annotate(n=Count("model_id", distinct=True))
+            .order_by("-n", "base_model")
         ),
     )
 

@@ -7,9 +7,9 @@ import re
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, Max, Min, QuerySet
 
-from catalog.models import CatalogVersion, Model, ModelFile, ModelVersion, SourceRecord
+from catalog.models import CatalogVersion, Image, MergedModel, Model, ModelFile, ModelVersion, SourceRecord
 
 
 def catalog_changed() -> None:
@@ -96,20 +96,61 @@ def models_set_featured(*, models: QuerySet[Model], featured: bool) -> int:
     return changed
 
 
+# Counts at the source: when the same model came from several sources, the largest is the latest word.
+MERGED_COUNTS = (
+    "download_count", "favorite_count", "thumbs_up_count", "thumbs_down_count", "comment_count",
+    "tipped_amount_count",
+)  # fmt: skip
+
+
+def model_merge_plan(*, target: Model, duplicates: Iterable[Model]) -> dict:
+    """What merging `duplicates` into `target` would move, and why a curator should look twice (types or base
+    models that differ), for the admin's confirmation page. Reads only."""
+    duplicates = [d for d in duplicates if d.pk != target.pk]
+    models = [target, *duplicates]
+    base_models = {
+        m.pk: sorted(set(m.versions.exclude(base_model="").values_list("base_model", flat=True)))
+        for m in models
+    }
+    warnings = []
+    if len({m.type for m in models}) > 1:
+        warnings.append("Their types differ: " + ", ".join(f"{m.name} is {m.type}" for m in models) + ".")
+    if len({tuple(b) for b in base_models.values()}) > 1:
+        warnings.append(
+            "Their base models differ: "
+            + "; ".join(f"{m.name}: {', '.join(base_models[m.pk]) or 'none'}" for m in models)
+            + "."
+        )
+    moves = [
+        {
+            "model": d,
+            "versions": d.versions.count(),
+            "images": ModelVersion.objects.filter(model=d).aggregate(n=Count("images"))["n"],
+            "sources": list(SourceRecord.objects.filter(model=d).values_list("provider", "external_id")),
+            "tags": list(d.tags.values_list("name", flat=True)),
+        }
+        for d in duplicates
+    ]
+    return {"target": target, "moves": moves, "warnings": warnings}
+
+
 @transaction.atomic
 def model_merge(*, target: Model, duplicates: Iterable[Model]) -> Model:
     """Fold duplicates of one model into `target`: their versions, sources, tags and provider ids move to it,
-    curation flags and notes are kept, and the duplicates are deleted."""
+    curation flags and notes are kept, its dates and counts are computed again, and each duplicate leaves a
+    MergedModel row so that its card URL and its ids keep leading to `target`."""
     target = Model.objects.select_for_update().get(pk=target.pk)
-    for other in (
+    others = list(
         Model.objects.select_for_update().filter(pk__in=[d.pk for d in duplicates]).exclude(pk=target.pk)
-    ):
+    )
+    for other in others:
         offset = target.versions.count()
         for version in other.versions.order_by("position"):
             version.model = target
             version.position += offset
             version.save(update_fields=["model", "position", "updated_at"])
         SourceRecord.objects.filter(model=other).update(model=target)
+        MergedModel.objects.filter(survivor=other).update(survivor=target)  # merged before: follow on
         target.tags.add(*other.tags.all())
         provider_ids = {}
         for field in ("civitai_id", "hf_repo_id"):
@@ -121,11 +162,42 @@ def model_merge(*, target: Model, duplicates: Iterable[Model]) -> Model:
             target.admin_notes = "\n\n".join(n for n in (target.admin_notes, other.admin_notes) if n)
         if not target.creator_id and other.creator_id:
             target.creator_id = other.creator_id
-        other.delete()  # its provider ids are unique: free them before the target takes them
+        for field in MERGED_COUNTS:
+            setattr(target, field, max(getattr(target, field), getattr(other, field)))
+        if other.rating_count > target.rating_count:
+            target.rating, target.rating_count = other.rating, other.rating_count
+        merged = MergedModel(
+            id=other.pk,
+            survivor=target,
+            name=other.name,
+            civitai_id=None if provider_ids.get("civitai_id") else other.civitai_id,
+            hf_repo_id=None if provider_ids.get("hf_repo_id") else other.hf_repo_id,
+        )
+        other.delete()  # its provider ids are unique: free them before the target or the merge row takes them
+        merged.save()
         for field, value in provider_ids.items():
             setattr(target, field, value)
-    target.image_count = sum(v.images.count() for v in ModelVersion.objects.filter(model=target))
     target.save()
+    model_aggregates_refresh(target)
     model_search_text_refresh(target)
     transaction.on_commit(catalog_changed)
     return target
+
+
+def model_aggregates_refresh(model: Model) -> bool:
+    """Fields derived from the versions, kept on the model so lists sort and filter without joins: the image
+    count, first publication and last update. Says whether they changed."""
+    dates = model.versions.aggregate(
+        first=Min("published_at"), first_created=Min("source_created_at"), last=Max("source_updated_at")
+    )
+    values = {
+        "image_count": Image.objects.filter(version__model=model).count(),
+        "published_at": dates["first"] or dates["first_created"],
+        "last_version_at": dates["last"] or dates["first"] or dates["first_created"],
+    }
+    changed = [name for name, value in values.items() if getattr(model, name) != value]
+    for name in changed:
+        setattr(model, name, values[name])
+    if changed:
+        model.save(update_fields=[*changed, "updated_at"])
+    return bool(changed)

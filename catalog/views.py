@@ -1,5 +1,6 @@
 """Server-rendered catalog pages. Views parse the request and call selectors; they hold no business logic."""
 
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
@@ -54,10 +55,18 @@ def _list_page(request: HttpRequest, *, heading: str, **fixed: str) -> HttpRespo
     if page.is_first and not fixed and not request.GET.get("query"):
         featured = selectors.models_featured(filterset.qs)
     selectors.model_cards(page.rows + featured)
+    matching = sum(n for _, n in facets["type"])  # every model has one type: the types' counts add up to all
     response = render(
         request,
         "catalog/model_list.html",
-        {**form, "page": page, "featured": featured, "facets": facets, "querystring": keep.urlencode()},
+        {
+            **form,
+            "page": page,
+            "featured": featured,
+            "facets": facets,
+            "matching": matching,
+            "querystring": keep.urlencode(),
+        },
     )
     if not current:  # counts from before the latest change: not an answer to keep (catalog/answer_cache.py)
         add_never_cache_headers(response)
@@ -66,11 +75,72 @@ def _list_page(request: HttpRequest, *, heading: str, **fixed: str) -> HttpRespo
 
 def model_detail(request: HttpRequest, pk: int, slug: str = "") -> HttpResponse:
     """A model's card: header, versions with download tables and image grids, description."""
-    model = selectors.model_detail(pk)
+    try:
+        model = selectors.model_detail(pk)
+    except Http404:
+        survivor = selectors.merged_into(pk=pk)
+        if survivor is None:
+            raise
+        return redirect(survivor.get_absolute_url(), permanent=True)  # merged: its card is the survivor's now
     if slug != model.slug:
         return redirect(model.get_absolute_url(), permanent=True)
     tags, versions = selectors.model_parts([model.pk])[model.pk]
-    return render(request, "catalog/model_detail.html", {"model": model, "tags": tags, "versions": versions})
+    context = {
+        "model": model,
+        "tags": tags,
+        "versions": versions,
+        "show_all_images": request.GET.get("images") == "all",
+    }
+    return render(request, "catalog/model_detail.html", context)
+
+
+INDEX_PAGE_SIZE = 100
+
+
+def _name_index(
+    request: HttpRequest, counted: tuple[list[tuple], bool], *, heading: str, url_name: str
+) -> HttpResponse:
+    """An index of names (tags, creators, base models) with how many visible models each has, most first, filtered
+    by the `q` box (any part of the name, any case) and paged."""
+    rows, current = counted
+    query = request.GET.get("q", "").strip()[:100]
+    entries = [(row[0], row[-1]) for row in rows if row[-1]]
+    if query:
+        entries = [entry for entry in entries if query.casefold() in entry[0].casefold()]
+    page = Paginator(entries, INDEX_PAGE_SIZE).get_page(request.GET.get("page"))
+    keep = request.GET.copy()
+    keep.pop("page", None)
+    response = render(
+        request,
+        "catalog/name_index.html",
+        {
+            "heading": heading,
+            "page": page,
+            "query": query,
+            "url_name": url_name,
+            "querystring": keep.urlencode(),
+        },
+    )
+    if not current:
+        add_never_cache_headers(response)
+    return response
+
+
+def tag_index(request: HttpRequest) -> HttpResponse:
+    """Every tag, by how many models carry it."""
+    return _name_index(request, selectors.tags_counted(), heading="Tags", url_name="catalog:tag")
+
+
+def creator_index(request: HttpRequest) -> HttpResponse:
+    """Every creator, by how many models they published."""
+    return _name_index(request, selectors.creators_counted(), heading="Creators", url_name="catalog:creator")
+
+
+def base_model_index(request: HttpRequest) -> HttpResponse:
+    """Every base model, by how many models have a version on it."""
+    return _name_index(
+        request, selectors.base_models_counted(), heading="Base models", url_name="catalog:base_model"
+    )
 
 
 def tag_detail(request: HttpRequest, name: str) -> HttpResponse:

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.static import serve
 
@@ -11,6 +12,9 @@ urlpatterns = [
     # Browsers ask for /favicon.ico whatever the page says.
     path("favicon.ico", catalog_views.favicon),
     path("admin/", admin.site.urls),
+    # Sign in and out (a private catalog sends every visitor here first): Django's own views, any active user.
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/", include("catalog.api.urls")),
     path("", include("catalog.urls")),
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from enum import Enum
@@ -18,8 +19,8 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, InterfaceError, connection, transaction
-from django.db.models import F, Max, Min
+from django.db import DatabaseError, IntegrityError, InterfaceError, connection, connections, transaction
+from django.db.models import F, Max
 from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -31,6 +32,7 @@ from catalog.models import (
     Image,
     IngestRun,
     IngestRunStatus,
+    MergedModel,
     MirrorStatus,
     Model,
     ModelFile,
@@ -39,7 +41,12 @@ from catalog.models import (
     SourceRecord,
     Tag,
 )
-from catalog.services import catalog_changed, model_search_text_refresh, search_text_join
+from catalog.services import (
+    catalog_changed,
+    model_aggregates_refresh,
+    model_search_text_refresh,
+    search_text_join,
+)
 from ingest.records import (
     CreatorRecord,
     FileRecord,
@@ -571,7 +578,7 @@ def _upsert(record: ModelRecord, payload_hash: str) -> UpsertResult:
         changed |= _apply_creator(model, record, fill_only=fill_only)
         changed |= _apply_tags(model, record, fill_only=fill_only)
         changed |= _apply_versions(model, record, fill_only=fill_only)
-        changed |= _refresh_aggregates(model)
+        changed |= model_aggregates_refresh(model)
         if created or changed:
             model_search_text_refresh(model)
         SourceRecord.objects.update_or_create(
@@ -626,6 +633,13 @@ def _find_model(record: ModelRecord) -> Model | None:
     source = SourceRecord.objects.filter(provider=record.provider, external_id=record.source_key).first()
     if source:
         return source.model
+    merged = None
+    if record.civitai_id:
+        merged = MergedModel.objects.filter(civitai_id=record.civitai_id).first()
+    elif record.hf_repo_id:
+        merged = MergedModel.objects.filter(hf_repo_id=record.hf_repo_id).first()
+    if merged:
+        return merged.survivor
     version_ids = [v.civitai_id for v in record.versions if v.civitai_id]
     if version_ids:
         version = ModelVersion.objects.filter(civitai_id__in=version_ids).select_related("model").first()
@@ -667,8 +681,8 @@ def _apply_model(
     changed = False
     for name in MODEL_FIELDS:
         value = getattr(record, name)
-        if name in ("civitai_id", "hf_repo_id") and getattr(model, name) and value is None:
-            continue
+        if name in ("civitai_id", "hf_repo_id") and getattr(model, name):
+            continue  # a model's identity never changes (a merged duplicate's id leads here: MergedModel)
         if name == "availability":
             changed |= _set(model, name, value) if availability else False
             continue
@@ -897,21 +911,6 @@ def _save_rows(model_class: type, created: list, updated: list) -> None:
         model_class.objects.bulk_update(updated, names)
 
 
-def _refresh_aggregates(model: Model) -> bool:
-    """Fields derived from the versions, kept on the model so lists sort and filter without joins."""
-    dates = model.versions.aggregate(
-        first=Min("published_at"), first_created=Min("source_created_at"), last=Max("source_updated_at")
-    )
-    image_count = Image.objects.filter(version__model=model).count()
-    changed = False
-    changed |= _set(model, "image_count", image_count)
-    changed |= _set(model, "published_at", dates["first"] or dates["first_created"])
-    changed |= _set(model, "last_version_at", dates["last"] or dates["first"] or dates["first_created"])
-    if changed:
-        model.save(update_fields=["image_count", "published_at", "last_version_at", "updated_at"])
-    return changed
-
-
 RESTORED_IMAGE_FIELDS = {
     "original": "original", "thumbnail": "thumbnail", "mirrorStatus": "mirror_status",
     "mirrorError": "mirror_error", "mirrorAttempts": "mirror_attempts", "mirroredAt": "mirrored_at",
@@ -1103,15 +1102,32 @@ def ingest_run_queue(
     requested_by: Any = None,
     model_type: str = "",
     local_files: bool = False,
+    after_response: bool = False,
 ) -> IngestRun:
-    """Create a run and queue its task once the run row is committed."""
+    """Create a run and queue its task once the run row is committed. Without a task queue (tasks run in this
+    process) `after_response` runs it on a thread of its own, so the page that asked for it answers first."""
     from ingest.tasks import ingest_run_task
 
     run = ingest_run_create(
         kind=kind, sources=sources, requested_by=requested_by, model_type=model_type, local_files=local_files
     )
-    transaction.on_commit(lambda: ingest_run_task.delay(run.pk))
+    if after_response and settings.CELERY_TASK_ALWAYS_EAGER:
+        thread = threading.Thread(target=_ingest_run_in_thread, args=(run.pk,), name=f"ingest-run-{run.pk}")
+        transaction.on_commit(thread.start)
+    else:
+        transaction.on_commit(lambda: ingest_run_task.delay(run.pk))
     return run
+
+
+def _ingest_run_in_thread(run_id: int) -> None:
+    from ingest.tasks import ingest_run_task
+
+    try:
+        ingest_run_task.delay(run_id)  # eager: runs here, on this thread's own database connection
+    except Exception:
+        logger.exception("ingest run #%s failed", run_id)
+    finally:
+        connections.close_all()  # this thread's connections
 
 
 def ingest_run_dispatch(run: IngestRun) -> None:
@@ -1133,7 +1149,7 @@ def ingest_run_dispatch(run: IngestRun) -> None:
 
 
 def models_resync_queue(
-    *, model_ids: list[int], requested_by: Any = None, kind: str = "resync"
+    *, model_ids: list[int], requested_by: Any = None, kind: str = "resync", after_response: bool = False
 ) -> IngestRun | None:
     """Queue a re-fetch of models from Civitai or HuggingFace; None when none of them came from there."""
     sources = []
@@ -1146,7 +1162,9 @@ def models_resync_queue(
             sources.append(f"{settings.HF_ENDPOINT.rstrip('/')}/{hf_repo_id}")
     if not sources:
         return None
-    return ingest_run_queue(kind=kind, sources=sources, requested_by=requested_by)
+    return ingest_run_queue(
+        kind=kind, sources=sources, requested_by=requested_by, after_response=after_response
+    )
 
 
 def models_sync_due_queue(*, limit: int = 500) -> IngestRun | None:

@@ -33,6 +33,7 @@ from catalog.pagination import BadCursor, cursor_for, keyset_after, keyset_order
 from catalog.selectors import (
     creators_counted,
     kept_counts,
+    merged_into,
     model_parts,
     models_described,
     tags_counted,
@@ -116,6 +117,8 @@ def error(message: str, status: int) -> Response:
 
 class CatalogRead(BasePermission):
     """Public reads, unless the catalog is private (then a login or a token)."""
+
+    public_reads = True
 
     def has_permission(self, request, view):
         return not settings.CATALOG_PRIVATE or bool(request.user and request.user.is_authenticated)
@@ -362,7 +365,7 @@ def _models_filtered(params) -> QuerySet[Model]:
             )
     ids = _list(params, "ids")
     if ids:
-        if not all(i.lstrip("-").isdecimal() and len(i) < 12 for i in ids):
+        if not all(i.lstrip("-").isascii() and i.lstrip("-").isdecimal() and len(i) < 12 for i in ids):
             raise BadRequest("ids: a comma-separated list of model ids")
         condition = Q(pk__in=[])
         for value in map(int, ids):
@@ -406,6 +409,10 @@ def _ordering(sort: str) -> tuple[str, str]:
     return (f"-{field}", "-pk") if direction == "desc" else (field, "pk")
 
 
+# What the schema says of ids and pages: as many digits as _is_id and _int take.
+PUBLIC_ID = {"type": "integer", "minimum": -(10**12) + 1, "maximum": 10**12 - 1}
+PAGE = {"type": "integer", "minimum": 1, "maximum": 10**12 - 1}
+
 # --- Views -----------------------------------------------------------------------------------------------
 
 
@@ -425,8 +432,10 @@ def civitai_view(**schema: Any):
     operation_id="civitai_models_list",
     summary="Models, as Civitai's GET /api/v1/models answers",
     parameters=[
-        OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 100 (default 100)"),
-        OpenApiParameter("page", OpenApiTypes.INT),
+        OpenApiParameter(
+            "limit", {"type": "integer", "minimum": 0, "maximum": 100}, description="0 to 100 (default 100)"
+        ),
+        OpenApiParameter("page", PAGE),
         OpenApiParameter("cursor", OpenApiTypes.STR),
         OpenApiParameter("query", OpenApiTypes.STR),
         OpenApiParameter("tag", OpenApiTypes.STR),
@@ -440,7 +449,11 @@ def civitai_view(**schema: Any):
         OpenApiParameter("allowDerivatives", OpenApiTypes.BOOL),
         OpenApiParameter("allowDifferentLicense", OpenApiTypes.BOOL),
         OpenApiParameter("allowCommercialUse", OpenApiTypes.STR, enum=list(COMMERCIAL)),
-        OpenApiParameter("ids", OpenApiTypes.STR, description="comma-separated model ids"),
+        OpenApiParameter(
+            "ids",
+            {"type": "string", "pattern": r"^-?[0-9]{1,11}(,-?[0-9]{1,11})*$"},
+            description="comma-separated model ids",
+        ),
     ],
 )
 def models_list(request: Request) -> Response:
@@ -529,12 +542,17 @@ def _url(request: Request, params: dict[str, Any]) -> str:
 @civitai_view(
     operation_id="civitai_model_retrieve",
     summary="One model, as Civitai's GET /api/v1/models/{id} answers",
+    parameters=[OpenApiParameter("model_id", PUBLIC_ID, OpenApiParameter.PATH)],
 )
 def model_detail(request: Request, model_id: str) -> Response:
     if not _is_id(model_id):
         return error(f"Invalid id: {model_id!r:.40}; expected a whole number", 400)
     model_id = int(model_id)
     model = models_described(Model.objects.visible().filter(lookup(model_id))).first()
+    if model is None:  # a model merged into another answers as the one it was merged into
+        survivor = merged_into(civitai_id=model_id) if model_id > 0 else merged_into(pk=-model_id)
+        if survivor is not None:
+            model = models_described(Model.objects.filter(pk=survivor.pk)).first()
     if model is None:
         return error(f"No model with id {model_id}", 404)
     return Response(models_json([model])[0])
@@ -570,6 +588,7 @@ def _version_response(versions: QuerySet[ModelVersion]) -> Response:
 @civitai_view(
     operation_id="civitai_model_version_retrieve",
     summary="One version, as Civitai's GET /api/v1/model-versions/{id}",
+    parameters=[OpenApiParameter("version_id", PUBLIC_ID, OpenApiParameter.PATH)],
 )
 def version_detail(request: Request, version_id: str) -> Response:
     if not _is_id(version_id):
@@ -628,6 +647,15 @@ def _paged_names(request: Request, counted: tuple[list[tuple], bool], name, item
     return response
 
 
+NAME_LIST_PARAMETERS = [
+    OpenApiParameter(
+        "limit", {"type": "integer", "minimum": 1, "maximum": 200}, description="1 to 200 (default 20)"
+    ),
+    OpenApiParameter("page", PAGE),
+    OpenApiParameter("query", OpenApiTypes.STR),
+]
+
+
 def _models_link(request: Request, **params: str) -> str:
     return request.build_absolute_uri("/api/v1/models") + "?" + urlencode(params)
 
@@ -635,8 +663,7 @@ def _models_link(request: Request, **params: str) -> str:
 @civitai_view(
     operation_id="civitai_tags_list",
     summary="Tags, as Civitai's GET /api/v1/tags",
-    parameters=[OpenApiParameter("limit", OpenApiTypes.INT), OpenApiParameter("page", OpenApiTypes.INT),
-                OpenApiParameter("query", OpenApiTypes.STR)],
+    parameters=NAME_LIST_PARAMETERS,
 )  # fmt: skip
 def tags_list(request: Request) -> Response:
     return _paged_names(
@@ -650,8 +677,7 @@ def tags_list(request: Request) -> Response:
 @civitai_view(
     operation_id="civitai_creators_list",
     summary="Creators, as Civitai's GET /api/v1/creators",
-    parameters=[OpenApiParameter("limit", OpenApiTypes.INT), OpenApiParameter("page", OpenApiTypes.INT),
-                OpenApiParameter("query", OpenApiTypes.STR)],
+    parameters=NAME_LIST_PARAMETERS,
 )  # fmt: skip
 def creators_list(request: Request) -> Response:
     return _paged_names(

@@ -28,6 +28,7 @@ from catalog.selectors import (
     VERSION_ROW,
     files_by_hashes,
     files_with_hash_rows,
+    merged_into,
     model_detail,
     model_parts,
     models_brief,
@@ -39,6 +40,8 @@ from catalog.selectors import (
 
 class ReadPermission(permissions.BasePermission):
     """Reads are public unless the catalog is private; writes go through their own views."""
+
+    public_reads = True
 
     def has_permission(self, request, view):
         if settings.CATALOG_PRIVATE:
@@ -63,7 +66,8 @@ class ServiceUnavailable(APIException):
 
 
 class Cursor(CursorPagination):
-    """Cursor pagination: constant time at any depth. A bad cursor or limit is a 400 naming it."""
+    """Cursor pagination: constant time at any depth. A bad limit is a 400 naming it; a cursor this API never
+    gave out is DRF's 404 ("Invalid cursor")."""
 
     page_size = 50
     page_size_query_param = "limit"
@@ -78,11 +82,12 @@ class Cursor(CursorPagination):
             raise ValidationError({"limit": [f"A whole number from 1 to {self.max_page_size}."]})
         return int(raw)
 
-    def decode_cursor(self, request):
-        try:
-            return super().decode_cursor(request)
-        except NotFound:
-            raise ValidationError({"cursor": ["Not a cursor this API gave out."]}) from None
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
 
 
 class ModelCursor(Cursor):
@@ -101,7 +106,7 @@ class ModelCursor(Cursor):
         try:
             page = filterset.page(request.query_params.get(self.cursor_query_param), self.page_size)
         except BadCursor:
-            raise ValidationError({"cursor": ["Not a cursor this API gave out."]}) from None
+            raise NotFound(self.invalid_cursor_message) from None
         self.next_cursor = page.next_cursor
         self.display_page_controls = self.next_cursor is not None and self.template is not None
         return page.rows
@@ -156,7 +161,10 @@ class ModelViewSet(StrictParamsMixin, viewsets.ReadOnlyModelViewSet):
         try:
             model = model_detail(int(pk))
         except Http404:
-            raise NotFound(f"No model {pk}.") from None
+            survivor = merged_into(pk=int(pk))  # a model merged into another answers as the one it joined
+            if survivor is None:
+                raise NotFound(f"No model {pk}.") from None
+            model = model_detail(survivor.pk)
         self.check_object_permissions(self.request, model)
         return model
 

@@ -3,8 +3,10 @@
 import functools
 import html
 from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import urlsplit, urlunsplit
 
 from django import template
+from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.files.storage import default_storage
 from django.template.defaultfilters import date, filesizeformat, floatformat
@@ -58,20 +60,45 @@ def _media_url(name: str) -> str:
     return default_storage.url(name)
 
 
+def remote_thumbnail(url: str) -> str | None:
+    """The source's own small copy of an image not mirrored yet, or None: only on REMOTE_THUMBNAIL_HOSTS (the
+    Content-Security-Policy allows exactly those), and only while REMOTE_THUMBNAILS is on. A Civitai image URL
+    is /{account}/{uuid}/{options}/{name}: the options segment asks its edge for a size (FORMATS.md §1.6)."""
+    if not settings.REMOTE_THUMBNAILS:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme != "https" or parts.hostname not in settings.REMOTE_THUMBNAIL_HOSTS:
+        return None
+    segments = parts.path.split("/")
+    if len(segments) == 5 and "=" in segments[3]:
+        segments[3] = "width=450"
+    elif len(segments) == 4:
+        segments.insert(3, "width=450")
+    return urlunsplit((parts.scheme, parts.netloc, "/".join(segments), parts.query, ""))
+
+
+def _picture(image: dict, alt: str, placeholder: str) -> str:
+    """An image as a page shows it: the mirrored thumbnail, else the source's own (remote_thumbnail), else its
+    blurhash under `placeholder`."""
+    width, height = image.get("width"), image.get("height")
+    size = f' width="{width:d}" height="{height:d}"' if width and height else ""
+    if image["thumbnail"]:
+        return f'<img src="{_e(_media_url(image["thumbnail"]))}" alt="{alt}" loading="lazy"{size}>'
+    remote = remote_thumbnail(image["url"])
+    if remote:
+        return f'<img src="{_e(remote)}" alt="{alt}" loading="lazy" referrerpolicy="no-referrer"{size}>'
+    blur = (
+        f'<canvas class="blurhash" data-blurhash="{_e(image["blurhash"])}" width="32" height="32"></canvas>'
+        if image["blurhash"]
+        else ""
+    )
+    return f'<span class="placeholder">{blur}{placeholder}</span>'
+
+
 def _image_figure(image: dict, number: int, version_name: str) -> str:
     full = _e(_media_url(image["original"]) if image["original"] else image["url"])
     alt = _e(f"Sample image {number} of {version_name}")
-    width, height = image["width"], image["height"]
-    if image["thumbnail"]:
-        size = f' width="{width:d}" height="{height:d}"' if width and height else ""
-        picture = f'<img src="{_e(_media_url(image["thumbnail"]))}" alt="{alt}" loading="lazy"{size}>'
-    else:
-        blur = (
-            f'<canvas class="blurhash" data-blurhash="{_e(image["blurhash"])}" width="32" height="32"></canvas>'
-            if image["blurhash"]
-            else ""
-        )
-        picture = f'<span class="placeholder">{blur}<span>Image at the source ↗</span></span>'
+    picture = _picture(image, alt, "<span>Image at the source ↗</span>")
     prompt = image["prompt"]
     if len(prompt) > 120:  # as the truncatechars filter does; ASCII has no combining characters to count
         prompt = prompt[:119] + "…" if prompt.isascii() else Truncator(prompt).chars(120)
@@ -87,16 +114,26 @@ def _image_figure(image: dict, number: int, version_name: str) -> str:
     )
 
 
+IMAGES_SHOWN = 12  # a version's images on its card until "Show all" is asked
+
+
 @register.simple_tag
-def sample_images(version: dict) -> str:
-    """A version's image grid (a row of selectors.version_rows): each figure carries its generation data for the
-    viewer (static/js)."""
+def sample_images(version: dict, show_all: bool = False) -> str:
+    """A version's image grid (a row of selectors.version_rows), its first IMAGES_SHOWN unless `show_all`, with a
+    link to all of them: each figure carries its generation data for the viewer (static/js)."""
     images = version["images"]
     if not images:
         return ""
     name = version["name"]
-    figures = "\n".join(_image_figure(image, n, name) for n, image in enumerate(images, 1))
-    return mark_safe(f'<div class="images">{figures}</div>')
+    shown = images if show_all else images[:IMAGES_SHOWN]
+    figures = "\n".join(_image_figure(image, n, name) for n, image in enumerate(shown, 1))
+    more = ""
+    if len(shown) < len(images):
+        more = (
+            f'<p class="more-images"><a href="?images=all#version-{version["id"]:d}">'
+            f"Show all {len(images):,} images</a></p>"
+        )
+    return mark_safe(f'<div class="images">{figures}</div>{more}')
 
 
 def _copy_button(value: str, label: str) -> str:
@@ -169,7 +206,7 @@ _DOWNLOADS_HEAD = (
 
 
 @register.simple_tag
-def version_section(version: dict) -> str:
+def version_section(version: dict, show_all_images: bool = False) -> str:
     """A version on its model's card (a row of selectors.version_rows): name, base model, dates and counts,
     trigger words with copy buttons, the download table and the image grid. A model with 20+ versions spent
     most of its card's time in the template language's loop over them."""
@@ -203,11 +240,16 @@ def version_section(version: dict) -> str:
             f"Files of {_e(name)}</caption>\n      {_DOWNLOADS_HEAD}\n      <tbody>{file_rows(version)}</tbody>\n"
             "    </table>\n    </div>"
         )
+    about = (
+        f'<div class="version-description">{sanitize_html(version["description"])}</div>'
+        if version["description"]
+        else ""
+    )
     return mark_safe(
         f'\n  <section class="version" id="version-{pk}" aria-labelledby="version-{pk}-name">\n'
         f'    <h2 id="version-{pk}-name">{_e(name or "(unnamed version)")}</h2>\n'
-        f'    <p class="meta">{meta}</p>\n    {trained}\n    {downloads}\n    {sample_images(version)}\n'
-        "  </section>\n  "
+        f'    <p class="meta">{meta}</p>\n    {about}\n    {trained}\n    {downloads}\n'
+        f"    {sample_images(version, show_all_images)}\n  </section>\n  "
     )
 
 
@@ -235,12 +277,10 @@ def model_card(model) -> str:
     cover = version["cover"] if version else None
     url = _e(model.get_absolute_url())
     nsfw = model.nsfw
-    if cover is not None and cover["thumbnail"]:
-        picture = f'<img src="{_e(_media_url(cover["thumbnail"]))}" alt="" loading="lazy">'
+    if cover is not None:
+        picture = _picture({**cover, "width": None, "height": None}, "", _e(model.type[:1]))
     else:
         picture = f'<span class="placeholder">{_e(model.type[:1])}</span>'
-        if cover is not None and cover["blurhash"]:
-            picture += f'<canvas class="blurhash" data-blurhash="{_e(cover["blurhash"])}" width="32" height="32"></canvas>'
     badges = f'<span class="badge">{_e(model.type)}</span>'
     if version is not None and version["base_model"]:
         badges += f' <span class="badge badge-base">{_e(version["base_model"])}</span>'
@@ -258,12 +298,20 @@ def model_card(model) -> str:
         else ""
     )
     nsfw_badge = '<span class="badge badge-nsfw">NSFW</span>' if nsfw else ""
+    # HuggingFace counts the last 30 days' downloads, Civitai all of them: the card says which.
+    if model.downloads_last_30_days:
+        downloads, last_30 = (
+            "Downloads in the last 30 days (Hugging Face)",
+            '<span aria-hidden="true"> /30d</span>',
+        )
+    else:
+        downloads, last_30 = "Downloads, all time", ""
     return mark_safe(
         f'<article class="card{" nsfw" if nsfw else ""}">'
         f'<a href="{url}" class="cover" tabindex="-1" aria-hidden="true">{picture}{nsfw_badge}</a>'
         f'<div class="card-body"><h2><a href="{url}">{_e(model.name)}</a></h2><p class="meta">{badges}</p>{creator}'
-        f'<p class="stats"><span title="Downloads"><span aria-hidden="true">⬇</span> {_e(_count(model.download_count))}'
-        '<span class="visually-hidden"> downloads</span></span> '
+        f'<p class="stats"><span title="{downloads}"><span aria-hidden="true">⬇</span> {_e(_count(model.download_count))}'
+        f'<span class="visually-hidden"> {downloads.lower()}</span>{last_30}</span> '
         f'<span title="Favorites"><span aria-hidden="true">♥</span> {_e(_count(model.favorite_count))}'
         f'<span class="visually-hidden"> favorites</span></span> {rating}</p></div></article>'
     )

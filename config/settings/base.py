@@ -58,7 +58,10 @@ MIDDLEWARE = [
 CATALOG_PRIVATE = env.bool("CATALOG_PRIVATE", default=False)
 if CATALOG_PRIVATE:
     MIDDLEWARE.append("catalog.middleware.CatalogLoginRequiredMiddleware")
-LOGIN_URL = "admin:login"
+# The catalog's own sign-in page, for any active user; the admin's is for staff alone.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
 SESSION_ENGINE = "catalog.sessions"  # refuses malformed session cookies before they reach the database
 
 ROOT_URLCONF = "config.urls"
@@ -200,6 +203,13 @@ INGEST_MAX_BODY_BYTES = env.int("INGEST_MAX_BODY_BYTES", default=32 * 1024 * 102
 IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=20 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
 IMAGE_THUMBNAIL_SIZE = env.int("IMAGE_THUMBNAIL_SIZE", default=450)
+# Until an image is mirrored, pages show the source's own thumbnail from these hosts (Civitai's width=450 copy);
+# the Content-Security-Policy allows exactly them. REMOTE_THUMBNAILS=false: no remote image is ever shown (a
+# visitor's browser asks no other site), only the blurhash.
+REMOTE_THUMBNAILS = env.bool("REMOTE_THUMBNAILS", default=True)
+REMOTE_THUMBNAIL_HOSTS = env.list(
+    "REMOTE_THUMBNAIL_HOSTS", default=["image.civitai.com", "imagecache.civitai.com"]
+)
 SYNC_INTERVAL_HOURS = env.float("SYNC_INTERVAL_HOURS", default=24.0)
 # Mirror sample images as models are ingested. On by default when a worker does the work (a broker is set);
 # in-process, `manage.py mirror_images` does it when asked.
@@ -224,7 +234,7 @@ REST_FRAMEWORK = {
         "catalog.api.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "catalog.api.schema.CatalogAutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["catalog.api.throttling.AnonWindowThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": env("API_ANON_RATE", default="120/minute")},
 }

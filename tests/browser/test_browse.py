@@ -98,3 +98,28 @@ def test_every_page_sends_a_csp_without_inline_scripts(page) -> None:
         policy = response.headers["content-security-policy"]
         assert "script-src 'self';" in policy and "unsafe-inline' ;" not in policy
         assert page.locator("script:not([src])").count() == 0, url
+
+
+@pytest.mark.parametrize(("width", "height", "label"), [(1400, 900, "desktop"), (390, 844, "phone")])
+def test_stats_and_index_pages_fit_the_window(page, width, height, label) -> None:
+    """The stats page as staff see it (with the ingest runs, whose table is the widest), and the index pages."""
+    from django.contrib.auth import get_user_model
+
+    from catalog.models import IngestRun
+
+    get_user_model().objects.create_superuser("boss", "boss@example.org", "a-long-password-1")
+    IngestRun.objects.create(kind="resync", sources=["https://civitai.com/models/4201"], status="succeeded")
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto("/accounts/login/")
+    page.fill("#id_username", "boss")
+    page.fill("#id_password", "a-long-password-1")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=Sign out boss")
+    for name, url in [("stats", "/stats/"), ("tags", "/tags/"), ("base-models", "/base-models/")]:
+        page.goto(url)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, (
+            f"{name} overflows at {width}px"
+        )
+        assert screenshot(page, f"{name}-{label}").stat().st_size > 5_000
+    page.goto("/stats/")
+    assert page.locator("caption:has-text('Recent ingests')").is_visible()

@@ -299,3 +299,16 @@ def test_superscript_digits_are_not_numbers(api, url) -> None:
     """str.isdigit() says yes to "¹", int() says no: such a parameter is a 400 naming it, never a 500."""
     response = api.get(url)
     assert response.status_code == 400, response.content
+
+
+def test_the_schema_tells_the_truth_about_unicode_slugs_and_absent_urls(api) -> None:
+    model = ModelFactory(name="万象熔炉 | Anything V5/Ink", slug="万象熔炉-anything-v5ink", civitai_id=9409)
+    version = ModelVersionFactory(model=model, download_url="")
+    file = ModelFileFactory(version=version, download_url="")
+    components = api.get("/api/schema/", HTTP_ACCEPT="application/json").json()["components"]["schemas"]
+    assert components["ModelBrief"]["properties"]["slug"] == {"type": "string", "readOnly": True}
+    download_url = components["File"]["properties"]["download_url"]
+    assert download_url["format"] == "uri" and download_url["nullable"] is True
+    assert api.get("/api/models/").json()["results"][0]["slug"] == "万象熔炉-anything-v5ink"
+    assert api.get(f"/api/files/{file.pk}/").json()["download_url"] is None
+    assert api.get(f"/api/models/{model.pk}/").json()["versions"][0]["download_url"] is None

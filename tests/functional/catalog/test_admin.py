@@ -96,10 +96,10 @@ def test_changelist_search_and_filters(admin_client) -> None:
         assert target.name in response.content.decode(), query
 
 
-def run_action(admin_client, action: str, models) -> object:
+def run_action(admin_client, action: str, models, **extra) -> object:
     return admin_client.post(
         reverse("admin:catalog_model_changelist"),
-        {"action": action, "_selected_action": [m.pk for m in models]},
+        {"action": action, "_selected_action": [m.pk for m in models], **extra},
         follow=True,
     )
 
@@ -121,7 +121,7 @@ def test_merge_action_folds_duplicates_into_the_oldest(admin_client) -> None:
     dup = ModelFactory(civitai_id=555, name="Aurora (copy)", admin_notes="from a mirror page")
     ImageFactory(version=ModelVersionFactory(model=dup))
     dup.tags.add(TagFactory(name="landscape"))
-    response = run_action(admin_client, "merge", [keep, dup])
+    response = run_action(admin_client, "merge", [keep, dup], confirm="yes")
     assert "Merged 1 model(s) into “Aurora”" in response.content.decode()
     assert list(Model.objects.all()) == [keep]
     keep.refresh_from_db()
@@ -130,28 +130,6 @@ def test_merge_action_folds_duplicates_into_the_oldest(admin_client) -> None:
     assert keep.image_count == 1
     assert list(keep.tags.values_list("name", flat=True)) == ["landscape"]
     assert keep.admin_notes == "from a mirror page"
-
-
-def test_resync_action_queues_an_ingest_run(
-    admin_client, settings, httpserver, django_capture_on_commit_callbacks
-) -> None:
-    model = ModelFactory(civitai_id=52645)
-    settings.CIVITAI_BASE_URL = httpserver.url_for("")
-    settings.INGEST_ALLOWED_HOSTS = ["127.0.0.1"]
-    from tests.conftest import CORPUS
-
-    twin = CORPUS / "mirror-pages" / "Checkpoint.rank-02594.dl-362.rating-1.5.Moto_Rider.json"
-    httpserver.expect_request("/api/v1/models/52645").respond_with_data(
-        twin.read_bytes(), content_type="application/json"
-    )
-    with django_capture_on_commit_callbacks(execute=True):  # tasks are queued after commit; eager here
-        response = run_action(admin_client, "resync", [model])
-    run = IngestRun.objects.get(kind="resync")
-    assert f"Queued re-sync as ingest run #{run.pk}." in response.content.decode()
-    assert run.status == "succeeded", run.errors
-    model.refresh_from_db()
-    assert model.name == "Moto Rider"
-    assert model.versions.count() == 1
 
 
 def test_ingest_form_takes_urls_and_uploaded_files(admin_client, django_capture_on_commit_callbacks) -> None:

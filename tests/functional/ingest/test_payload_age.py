@@ -109,10 +109,14 @@ def test_a_taken_down_payload_keeps_every_last_good_value() -> None:
 
 
 @pytest.mark.parametrize("status", [404, 410])
-def test_a_model_the_source_no_longer_has_is_marked_removed_by_manage_py_ingest(standin, settings, status) -> None:
+def test_a_model_the_source_no_longer_has_is_marked_removed_by_manage_py_ingest(
+    standin, settings, status
+) -> None:
     newer, _ = newer_and_older()
     ingest(newer)
-    standin.expect_request("/api/v1/models/20330").respond_with_json({"error": "No model with id 20330"}, status)
+    standin.expect_request("/api/v1/models/20330").respond_with_json(
+        {"error": "No model with id 20330"}, status
+    )
     with pytest.raises(Exception, match="1 input"):
         call_command("ingest", f"{settings.CIVITAI_BASE_URL}/models/20330", "--no-progress")
     model = Model.objects.get(civitai_id=20330)

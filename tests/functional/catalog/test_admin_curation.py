@@ -1,0 +1,121 @@
+"""Curation as an admin meets it: merge asks first and leaves nothing dangling, re-sync answers at once, and every
+bulk action is in each model's History."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+
+from catalog.models import IngestRun, MergedModel, Model
+from tests.conftest import CORPUS
+from tests.factories import ImageFactory, ModelFactory, ModelVersionFactory
+
+CHANGELIST = "admin:catalog_model_changelist"
+
+
+def act(client, action: str, models, **extra) -> object:
+    return client.post(
+        reverse(CHANGELIST),
+        {"action": action, "_selected_action": [m.pk for m in models], **extra},
+        follow=True,
+    )
+
+
+def history(model: Model) -> list[str]:
+    return list(
+        LogEntry.objects.filter(object_id=str(model.pk), action_flag=CHANGE)
+        .order_by("pk")
+        .values_list("change_message", flat=True)
+    )
+
+
+@pytest.mark.django_db
+def test_merge_asks_first_and_warns_when_types_and_base_models_differ(admin_client) -> None:
+    lora = ModelFactory(name="Inkwash", type="LORA")
+    ModelVersionFactory(model=lora, base_model="SD 1.5")
+    embedding = ModelFactory(name="Inkwash embedding", type="TextualInversion")
+    ModelVersionFactory(model=embedding, base_model="SDXL 1.0")
+    page = act(admin_client, "merge", [lora, embedding]).content.decode()
+    assert "Merge models?" in page
+    assert "Their types differ: Inkwash is LORA, Inkwash embedding is TextualInversion." in page
+    assert "Their base models differ: Inkwash: SD 1.5; Inkwash embedding: SDXL 1.0." in page
+    assert Model.objects.count() == 2  # nothing merged until confirmed
+
+
+@pytest.mark.django_db
+def test_a_confirmed_merge_leaves_old_urls_and_ids_leading_to_the_survivor(admin_client, client) -> None:
+    keep = ModelFactory(civitai_id=101, name="Aurora", download_count=10, published_at=None)
+    ModelVersionFactory(model=keep, published_at=datetime(2023, 5, 1, tzinfo=UTC))
+    dup = ModelFactory(civitai_id=202, name="Aurora (copy)", download_count=900, rating=4.5, rating_count=12)
+    old_version = ModelVersionFactory(model=dup, published_at=datetime(2023, 1, 2, tzinfo=UTC))
+    ImageFactory(version=old_version)
+    old_card = dup.get_absolute_url()
+
+    page = act(admin_client, "merge", [keep, dup]).content.decode()
+    assert "Aurora (copy)" in page and "Yes, merge them" in page
+    done = act(admin_client, "merge", [keep, dup], confirm="yes")
+    assert "Merged 1 model(s) into “Aurora”" in done.content.decode()
+
+    keep.refresh_from_db()
+    assert list(Model.objects.all()) == [keep]
+    # Dates and counts computed again over what it holds now.
+    assert keep.published_at == datetime(2023, 1, 2, tzinfo=UTC)
+    assert (keep.image_count, keep.download_count, keep.rating, keep.rating_count) == (1, 900, 4.5, 12)
+    # The old card URL is a permanent redirect; the old ids answer as the survivor in both APIs.
+    response = client.get(old_card)
+    assert (response.status_code, response["Location"]) == (301, keep.get_absolute_url())
+    assert client.get(f"/api/v1/models/{202}").json()["id"] == 101
+    assert client.get(f"/api/models/{dup.pk}/").json()["id"] == keep.pk
+    assert MergedModel.objects.get(pk=dup.pk).civitai_id == 202
+    assert history(keep) == [f"Merged “Aurora (copy)” (#{dup.pk}) into this model."]
+
+
+@pytest.mark.django_db
+def test_bulk_actions_are_in_each_models_history(admin_client) -> None:
+    models = [ModelFactory(), ModelFactory()]
+    act(admin_client, "hide", models)
+    act(admin_client, "feature", models[:1])
+    assert history(models[0]) == ["Hidden (bulk action).", "Featured (bulk action)."]
+    assert history(models[1]) == ["Hidden (bulk action)."]
+    assert LogEntry.objects.get(object_id=str(models[1].pk)).user.username == "admin"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_resync_without_a_task_queue_answers_first_and_runs_after(settings, httpserver) -> None:
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.CIVITAI_BASE_URL = httpserver.url_for("").rstrip("/")
+    settings.INGEST_ALLOWED_HOSTS = ["127.0.0.1"]
+    twin = CORPUS / "mirror-pages" / "Checkpoint.rank-02594.dl-362.rating-1.5.Moto_Rider.json"
+
+    def slow(request):
+        time.sleep(1.5)  # a source that takes its time: the admin's page must not wait for it
+        from werkzeug import Response
+
+        return Response(twin.read_bytes(), content_type="application/json")
+
+    httpserver.expect_request("/api/v1/models/52645").respond_with_handler(slow)
+    model = ModelFactory(civitai_id=52645, name="Old name")
+    admin = Client()
+    admin.force_login(get_user_model().objects.create_superuser("boss", "b@example.org", "pw"))
+    started = time.monotonic()
+    response = act(admin, "resync", [model])
+    answered = time.monotonic() - started
+    run = IngestRun.objects.get(kind="resync")
+    assert (
+        f"Re-sync started as ingest run #{run.pk} in this process, after this page"
+        in response.content.decode()
+    )
+    assert answered < 1.5  # the page came before the source answered
+    deadline = time.monotonic() + 30
+    while IngestRun.objects.get(pk=run.pk).status in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    run.refresh_from_db()
+    assert run.status == "succeeded", (run.status, run.errors)
+    assert Model.objects.get(pk=model.pk).name == "Moto Rider"
+    assert history(model) == [f"Re-sync asked (ingest run #{run.pk})."]
