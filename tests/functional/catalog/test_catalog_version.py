@@ -40,7 +40,9 @@ def test_an_ingest_by_another_process_shows_on_the_next_page(client) -> None:
         ModelFactory(type="LORA")
     html = client.get("/").content.decode()
     assert type_count(html, "LORA") == "3" and 'value="Checkpoint"' not in html
-    assert type_count(client.get("/").content.decode(), "LORA") == "3"  # counted once, then kept in this process
+    assert (
+        type_count(client.get("/").content.decode(), "LORA") == "3"
+    )  # counted once, then kept in this process
     db = connection.settings_dict
     env = {
         **os.environ,
