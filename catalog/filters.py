@@ -66,7 +66,7 @@ SORTS = {
     "name": ("name", "id"),
 }
 SORT_CHOICES = [
-    ("downloads", "Most downloaded (Civitai: all time; Hugging Face: last 30 days)"),
+    ("downloads", "Most downloaded (Hugging Face: 30 days)"),
     ("newest", "Newest"),
     ("favorites", "Most favorited"),
     ("rating", "Highest rated"),

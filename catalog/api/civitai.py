@@ -271,7 +271,7 @@ def models_json(models: list[Model]) -> list[dict[str, Any]]:
 
 def _bool(params, name: str) -> bool | None:
     value = params.get(name)
-    if value is None or value == "":
+    if value is None:
         return None
     if value.lower() in ("true", "1"):
         return True
@@ -282,7 +282,7 @@ def _bool(params, name: str) -> bool | None:
 
 def _int(params, name: str, default: int, low: int, high: int | None = None) -> int:
     value = params.get(name)
-    if value is None or value == "":
+    if value is None:
         return default
     if not value.lstrip("-").isdecimal() or len(value) > 12:
         raise BadRequest(f"{name}: expected a whole number, got {value!r:.40}")
@@ -333,7 +333,7 @@ def _models_filtered(params) -> QuerySet[Model]:
     )
     if base_models:
         qs = qs.filter(pk__in=ModelVersion.objects.filter(base_model__in=base_models).values("model_id"))
-    period = params.get("period") or "AllTime"
+    period = params.get("period", "AllTime")
     if period not in PERIODS:
         raise BadRequest(f"period: one of {', '.join(PERIODS)}")
     if PERIODS[period]:
@@ -351,7 +351,7 @@ def _models_filtered(params) -> QuerySet[Model]:
         if value is not None:
             qs = qs.filter(**{field: value})
     commercial = params.get("allowCommercialUse")
-    if commercial:
+    if commercial is not None:
         if commercial not in COMMERCIAL:
             raise BadRequest(f"allowCommercialUse: one of {', '.join(COMMERCIAL)}")
         if COMMERCIAL[commercial]:
@@ -451,7 +451,7 @@ def civitai_view(**schema: Any):
         OpenApiParameter("allowCommercialUse", OpenApiTypes.STR, enum=list(COMMERCIAL)),
         OpenApiParameter(
             "ids",
-            {"type": "string", "pattern": r"^-?[0-9]{1,11}(,-?[0-9]{1,11})*$"},
+            {"type": "string", "pattern": r"^[\s,]*(-?[0-9]{1,11}[\s,]*)*$"},
             description="comma-separated model ids",
         ),
     ],
@@ -463,7 +463,7 @@ def models_list(request: Request) -> Response:
         if unknown:
             raise BadRequest(f"unknown parameter {unknown[0]!r}")
         limit = _int(params, "limit", 100, 0, 100) or 100
-        sort = params.get("sort") or "Highest Rated"
+        sort = params.get("sort", "Highest Rated")
         if sort not in SORTS:
             raise BadRequest(f"sort: one of {', '.join(SORTS)}")
         if params.get("query") and params.get("page"):

@@ -115,7 +115,7 @@ def test_huggingface_downloads_are_labelled_as_the_last_30_days(client) -> None:
     listing = client.get("/").content.decode()
     hub_card = listing[listing.index("From the hub") - 2000 : listing.index("From the hub") + 2000]
     assert 'title="Downloads in the last 30 days (Hugging Face)"' in hub_card
-    assert "Most downloaded (Civitai: all time; Hugging Face: last 30 days)" in listing
+    assert "Most downloaded (Hugging Face: 30 days)" in listing
 
 
 def test_index_pages_of_tags_creators_and_base_models_with_a_filter_box(client) -> None:
