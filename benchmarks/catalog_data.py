@@ -85,7 +85,7 @@ def build(
     progress: Callable[[int], None] | None = None,
 ) -> float:
     """Write models number `start` to `total` - 1 of the benchmark catalog; returns the seconds it took."""
-    from ingest.services import models_upsert
+    from ingest.writer import models_upsert
 
     rng = random.Random(20261125)
     words = [w for r in records for w in r.name.split() if w.isalpha() and len(w) > 2]

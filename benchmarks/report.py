@@ -289,6 +289,21 @@ def markdown(report: dict) -> str:
     return "\n".join(out)
 
 
+# The sections of the report the top-level README shows (the rest are in benchmarks/results/).
+README_SECTIONS = ("### Ingest", "### Pages and API", "### Load test")
+
+
+def readme_summary(text: str) -> str:
+    """The report's opening paragraph and the sections a user of the catalog reads (README_SECTIONS)."""
+    intro, *sections = text.split("\n### ")
+    kept = [
+        f"### {section}".split("\n#### ", 1)[0].rstrip() + "\n"
+        for section in sections
+        if f"### {section}".startswith(README_SECTIONS)
+    ]
+    return "\n".join([intro.rstrip() + "\n", *kept]).rstrip() + "\n"
+
+
 def write_report(report: dict, folder: Path, *, readme: Path | None) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     sizes = "-".join(str(s) for s in report["sizes"])
@@ -304,7 +319,8 @@ def write_report(report: dict, folder: Path, *, readme: Path | None) -> list[Pat
         if README_START in current and README_END in current:
             head, rest = current.split(README_START, 1)
             _, tail = rest.split(README_END, 1)
-            readme.write_text(f"{head}{README_START}\n{text}\nFull figures: `benchmarks/results/{md.name}`.\n"
+            readme.write_text(f"{head}{README_START}\n{readme_summary(text)}\nEvery figure: `benchmarks/results/{md.name}`; "
+                              "what the runs said: `benchmarks/README.md`.\n"
                               f"{README_END}{tail}")  # fmt: skip
             written.append(readme)
     return written

@@ -200,8 +200,9 @@ def analyze() -> float:
 
 def ingest_figures(*, limit: int | None, thumbnails: int) -> dict:
     from catalog.models import IngestRun
-    from ingest.services import ingest_run_create, ingest_run_queue
-    from ingest.sources import ingest_run_execute
+    from ingest.pipeline import ingest_run_execute
+    from ingest.runs import ingest_run_create
+    from ingest.tasks import ingest_run_queue
 
     source = CORPUS / "civitai" / "checkpoints-2023-07-04.jsonl.gz"
     if limit:
@@ -867,8 +868,8 @@ def peer_figures(total: int, *, requests: int, duration: float) -> dict | None:
 def load_test(total: int, *, clients: int, seconds: float, crawl_models: int) -> dict:
     """`clients` clients for `seconds` mixing pages and API, while a Celery worker crawls a loopback stand-in."""
     from catalog.models import IngestRun
-    from ingest.services import ingest_run_queue
-    from ingest.sources import crawl_source
+    from ingest.pipeline import crawl_source
+    from ingest.tasks import ingest_run_queue
 
     paths = scenarios(total)
     mix = [

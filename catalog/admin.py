@@ -263,7 +263,7 @@ class ModelAdmin(CatalogDataAdmin):
 
     @admin.action(description="Re-sync selected models from their source")
     def resync(self, request, queryset):
-        from ingest.services import models_resync_queue
+        from ingest.tasks import models_resync_queue
 
         models = list(queryset)
         run = models_resync_queue(
@@ -440,7 +440,7 @@ class IngestForm(forms.Form):
         if len(lines) > 1000:
             raise forms.ValidationError("At most 1,000 sources at once.")
         from ingest.errors import IngestError
-        from ingest.sources import remote_source_check
+        from ingest.pipeline import remote_source_check
 
         refused = []
         for line in lines:
@@ -477,7 +477,8 @@ class IngestRunAdmin(admin.ModelAdmin):
 
     def ingest_view(self, request: HttpRequest):
         """The ingest form: queue an ingest run of typed sources and uploaded files."""
-        from ingest.services import ingest_run_queue, uploads_save
+        from ingest.pipeline import uploads_save
+        from ingest.tasks import ingest_run_queue
 
         if not request.user.has_perm("catalog.change_model"):
             raise PermissionDenied

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import re
 import weakref
 from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
@@ -32,8 +31,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from catalog.compiled import CompiledModels
+from catalog.hashes import HEX, files_with_hash
 from catalog.models import (
-    HASH_FORMATS,
     Availability,
     Model,
     ModelFile,
@@ -53,6 +52,7 @@ from catalog.pagination import (
     page_of,
     rows_after,
 )
+from catalog.selectors import models_brief
 
 # sort value -> ordering; every ordering ends with a unique column so a cursor is stable.
 SORTS = {
@@ -75,21 +75,6 @@ SORT_CHOICES = [
     ("oldest", "Oldest"),
     ("name", "Name"),
 ]
-HEX = re.compile(r"^[0-9A-Fa-f]{8,64}$")
-
-
-def hash_fields(value: str) -> tuple[str, ...]:
-    """The hash columns an upper-case value can be, by its shape (a 64-digit value: SHA256, AutoV3 or BLAKE3)."""
-    return tuple(field for field, (_, pattern) in HASH_FORMATS.items() if re.match(pattern, value))
-
-
-def files_with_hash(value: str) -> Q:
-    """Files whose SHA256, AutoV1, AutoV2, AutoV3, CRC32 or BLAKE3 is this hash (stored upper-case)."""
-    value = value.strip().upper()
-    condition = Q(pk__in=[])
-    for field in hash_fields(value):
-        condition |= Q(**{field: value})
-    return condition
 
 
 @extend_schema_field({"type": "array", "items": {"type": "string", "maxLength": 255}})
@@ -477,8 +462,6 @@ class ModelFilterSet(django_filters.FilterSet):
         """The models filtered: the caller's, or the visible ones as lists show them (selectors.models_brief),
         built when first read. A first page whose SQL is kept reads none (search_page, `_first_rows`)."""
         if self._queryset is None:
-            from catalog.selectors import models_brief  # here: selectors reads this module's hash lookups
-
             self._queryset = models_brief(Model.objects.visible())
         return self._queryset
 

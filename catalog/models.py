@@ -241,7 +241,7 @@ class Model(TimestampedModel):
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="models")
 
-    # Identity at the providers. A re-ingest finds the model by these (see ingest.services).
+    # Identity at the providers. A re-ingest finds the model by these (see ingest.writer).
     civitai_id = models.BigIntegerField(null=True, blank=True, unique=True)
     hf_repo_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
 

@@ -12,7 +12,7 @@ from django.db.models import Case, Count, OuterRef, Prefetch, Q, QuerySet, Subqu
 from django.http import Http404
 
 from catalog.compiled import CompiledModels, CompiledQuery, IdsQuery
-from catalog.filters import files_with_hash, hash_fields
+from catalog.hashes import files_with_hash, hash_fields
 from catalog.models import (
     HASH_FORMATS,
     CatalogVersion,

@@ -1,4 +1,4 @@
-"""Curation: the writes admins make. (Ingest writes through ingest.services.model_upsert.)"""
+"""Curation: the writes admins make. (Ingest writes through ingest.writer.)"""
 
 from __future__ import annotations
 

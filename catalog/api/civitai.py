@@ -27,7 +27,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from catalog.filters import HEX, SEARCHES, files_with_hash, searched_in_order
+from catalog.filters import SEARCHES, searched_in_order
+from catalog.hashes import HEX, files_with_hash
 from catalog.models import Availability, Model, ModelFile, ModelVersion, civitai_hashes
 from catalog.pagination import BadCursor, cursor_for, keyset_after, keyset_order
 from catalog.selectors import (

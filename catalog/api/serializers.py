@@ -167,7 +167,7 @@ class IngestRequestSerializer(serializers.Serializer):
     def validate_sources(self, sources: list[str]) -> list[str]:
         """Civitai and HuggingFace URLs and ids only: a path on the server is refused, naming it."""
         from ingest.errors import IngestError
-        from ingest.sources import remote_source_check
+        from ingest.pipeline import remote_source_check
 
         errors = {}
         for i, source in enumerate(sources):

@@ -19,8 +19,8 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from catalog.api import serializers as s
-from catalog.filters import HEX as HASH
 from catalog.filters import ModelFilterSet
+from catalog.hashes import HEX as HASH
 from catalog.models import Creator, Image, IngestRun, Model, ModelFile, ModelVersion, Tag
 from catalog.pagination import BadCursor
 from catalog.selectors import (
@@ -340,7 +340,8 @@ class IngestView(APIView):
 
     @extend_schema(request=s.IngestRequestSerializer, responses={202: s.IngestRunSerializer})
     def post(self, request: Request) -> Response:
-        from ingest.services import ingest_run_create, ingest_run_dispatch
+        from ingest.runs import ingest_run_create
+        from ingest.tasks import ingest_run_dispatch
 
         body = s.IngestRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)

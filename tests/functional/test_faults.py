@@ -15,8 +15,8 @@ import redis
 from werkzeug import Response
 
 from catalog.models import IngestRun, Model, ModelVersion
-from ingest import services
-from ingest.sources import crawl_source, ingest_run_execute
+from ingest import runs
+from ingest.pipeline import crawl_source, ingest_run_execute
 from tests.conftest import CORPUS, celery_broker, load_json
 from tests.factories import ModelFactory, ModelFileFactory, ModelVersionFactory
 
@@ -123,7 +123,7 @@ def test_a_flaky_source_crawl_completes_through_retries_with_nothing_duplicated(
         return Response(json.dumps({"items": page, "metadata": metadata}), content_type="application/json")
 
     standin.expect_request("/api/v1/models").respond_with_handler(handler)
-    run = services.ingest_run_create(kind="crawl", sources=[crawl_source("civitai", {"limit": "3"}, None)])
+    run = runs.ingest_run_create(kind="crawl", sources=[crawl_source("civitai", {"limit": "3"}, None)])
     run = ingest_run_execute(run)
 
     assert run.status == "succeeded", run.errors
@@ -155,19 +155,19 @@ def test_secrets_never_reach_logs_run_errors_or_api_answers(standin, settings, t
     caplog.set_level(logging.DEBUG)
 
     base = settings.CIVITAI_BASE_URL
-    runs = [ingest_run_execute(services.ingest_run_create(kind="ingest", sources=[f"{base}/models/52645"]))]
+    done = [ingest_run_execute(runs.ingest_run_create(kind="ingest", sources=[f"{base}/models/52645"]))]
     settings.CIVITAI_BASE_URL = (
         "https://civitai.com"  # the stand-in is one host: now it plays HuggingFace only
     )
-    runs.append(ingest_run_execute(services.ingest_run_create(kind="ingest", sources=[f"{base}/owner/repo"])))
-    answers = [token_api.get(f"/api/ingest-runs/{run.pk}/") for run in runs]
+    done.append(ingest_run_execute(runs.ingest_run_create(kind="ingest", sources=[f"{base}/owner/repo"])))
+    answers = [token_api.get(f"/api/ingest-runs/{run.pk}/") for run in done]
 
     assert seen == ["Bearer civitai-key-7f3a9c", "Bearer hf_tokenQ8zZ2"]  # each went to its own host
-    assert [run.failed_count for run in runs] == [1, 1]
+    assert [run.failed_count for run in done] == [1, 1]
     assert [a.status_code for a in answers] == [200, 200]
-    assert "HTTP 400" in runs[0].errors[0]["message"]
+    assert "HTTP 400" in done[0].errors[0]["message"]
     for secret in ("civitai-key-7f3a9c", "hf_tokenQ8zZ2"):
         assert secret not in caplog.text
-        for run, answer in zip(runs, answers, strict=True):
+        for run, answer in zip(done, answers, strict=True):
             assert secret not in json.dumps(run.errors) + run.notes
             assert secret not in answer.content.decode()

@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from catalog.models import IngestRun, Model
-from ingest import services
-from ingest.sources import ingest_run_execute
+from ingest import runs
+from ingest.pipeline import ingest_run_execute
 from tests.conftest import CORPUS
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +43,7 @@ def test_the_admin_form_refuses_a_path(client) -> None:
 def test_a_run_that_may_not_read_files_never_opens_one() -> None:
     """A run queued by the API or the admin whose source names a path (a relative one looks like a HuggingFace
     id) is fetched or refused, never read from the server's disk."""
-    run = services.ingest_run_create(kind="ingest", sources=[str(PAGE), "/etc/passwd"])
+    run = runs.ingest_run_create(kind="ingest", sources=[str(PAGE), "/etc/passwd"])
     run = ingest_run_execute(run)
     assert Model.objects.count() == 0
     assert run.failed_count == 2

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from catalog.models import Model
 from ingest.parsers.civitai import civitai_parse_model
-from ingest.services import model_upsert
+from ingest.writer import model_upsert
 from tests.security.xss import MARK, PAYLOADS, runnable
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,7 +6,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from ingest.fetchers import CIVITAI_SORTS
 from ingest.management.commands.ingest import Command as IngestCommand
-from ingest.sources import crawl_source
+from ingest.pipeline import crawl_source
 
 
 class Command(IngestCommand):

@@ -9,8 +9,8 @@ from tqdm import tqdm
 
 from catalog.models import IngestRun
 from config.runtime import freeze_loaded_objects
-from ingest import services
-from ingest.sources import ingest_run_execute
+from ingest import runs, tasks
+from ingest.pipeline import ingest_run_execute
 
 
 class Command(BaseCommand):
@@ -39,13 +39,13 @@ class Command(BaseCommand):
         **options,
     ) -> None:
         if run_async:
-            run = services.ingest_run_queue(
+            run = tasks.ingest_run_queue(
                 kind=kind, sources=sources, model_type=model_type or "", local_files=True
             )
             self.stdout.write(f"Queued {kind} run #{run.pk} for {len(sources)} source(s).")
             return
         # Run by someone at the server: its files and folders may be read (the API and the admin never do).
-        run = services.ingest_run_create(
+        run = runs.ingest_run_create(
             kind=kind, sources=sources, model_type=model_type or "", local_files=True
         )
         freeze_loaded_objects()
@@ -59,6 +59,7 @@ class Command(BaseCommand):
             bar.set_postfix_str(outcome, refresh=False)
 
         run = ingest_run_execute(run, progress=progress)
+        tasks.ingest_run_images_queue(run)  # mirrored by a worker, when IMAGE_MIRROR_ON_INGEST
         bar.close()
         elapsed = time.monotonic() - started
         self._summary(run, elapsed)

@@ -12,9 +12,9 @@ from PIL import Image as PILImage
 from PIL import ImageDraw
 
 from catalog.models import Image, Model
-from ingest import services
+from ingest import runs
 from ingest.images import image_store
-from ingest.sources import ingest_run_execute
+from ingest.pipeline import ingest_run_execute
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_catalog"
 
@@ -59,7 +59,7 @@ class Command(BaseCommand):
         if Model.objects.exists() and not force:
             self.stdout.write("The catalog has models already; the sample catalog was not loaded.")
             return
-        run = services.ingest_run_create(kind="sample", sources=[str(SAMPLE_DIR)], local_files=True)
+        run = runs.ingest_run_create(kind="sample", sources=[str(SAMPLE_DIR)], local_files=True)
         run = ingest_run_execute(run)
         if run.failed_count:
             raise CommandError(f"the sample catalog did not load: {run.errors}")

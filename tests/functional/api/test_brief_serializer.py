@@ -11,7 +11,7 @@ from rest_framework import serializers
 from catalog.api.serializers import ModelBriefSerializer
 from catalog.models import Availability, Model
 from ingest.parsers.documents import parse_document
-from ingest.services import model_upsert
+from ingest.writer import model_upsert
 from tests.conftest import CORPUS
 from tests.factories import ModelFactory
 

@@ -18,7 +18,7 @@ from ingest.parsers.common import (
 )
 from ingest.parsers.documents import parse_document
 from ingest.sanitize import sanitize_html
-from ingest.services import model_upsert
+from ingest.writer import model_upsert
 from tests.conftest import CORPUS
 from tests.factories import ModelFactory, ModelVersionFactory
 

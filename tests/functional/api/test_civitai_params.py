@@ -71,3 +71,18 @@ def test_values_the_catalog_holds_are_taken_though_civitai_never_listed_them(cli
     assert ids(client, types="Voices") == {newer.civitai_id}
     assert ids(client, baseModels="Flux.2 Pro") == {newer.civitai_id}
     assert ids(client, types="Checkpoint") == set()  # Civitai's own value: valid, matching nothing here
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_catalogs_own_crawler_brings_every_model_from_another_catalog(live_server, settings) -> None:
+    """The crawler asks with nsfw=true, as it asks Civitai: from a catalog that does as Civitai does, it gets
+    the NSFW models too."""
+    from ingest.fetchers import Fetcher, crawl_civitai
+
+    safe, mature = ModelFactory(name="Safe one", nsfw=False), ModelFactory(name="Mature one", nsfw=True)
+    settings.CIVITAI_BASE_URL = live_server.url.replace("localhost", "127.0.0.1")
+    settings.INGEST_ALLOWED_HOSTS = ["127.0.0.1"]
+    with Fetcher() as fetcher:
+        crawled = [record for _, record in crawl_civitai(fetcher, {}, limit=None)]
+    assert sorted(record.civitai_id for record in crawled) == sorted([safe.civitai_id, mature.civitai_id])
+    assert {record.name: record.nsfw for record in crawled} == {"Safe one": False, "Mature one": True}

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from catalog.api.renderers import JSONRenderer
 from ingest.parsers.documents import parse_document
-from ingest.services import record_write
+from ingest.writer import record_write
 from tests.conftest import CORPUS
 
 KOLKATA = dt.timezone(dt.timedelta(hours=5, minutes=30))

@@ -49,7 +49,7 @@ def keep_connection():
 @pytest.fixture
 def catalog_data(db, keep_connection):
     from ingest.parsers.documents import parse_document
-    from ingest.services import model_upsert
+    from ingest.writer import model_upsert
 
     for path in sorted((CORPUS / "mirror-pages").glob("*.json"))[:4]:
         for _, record in parse_document(path.read_bytes(), name=path.name):

@@ -15,7 +15,7 @@ from catalog.api.serializers import FileSerializer, ModelSerializer
 from catalog.models import Image, Model, ModelFile
 from catalog.selectors import models_with_everything
 from ingest.parsers.documents import parse_document
-from ingest.services import model_upsert
+from ingest.writer import model_upsert
 from tests.conftest import CORPUS
 from tests.factories import ImageFactory, ModelFactory, ModelFileFactory, ModelVersionFactory
 

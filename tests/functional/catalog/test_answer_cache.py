@@ -17,7 +17,7 @@ from catalog.models import Model
 from catalog.services import models_set_hidden
 from ingest.images import image_store
 from ingest.parsers.civitai import civitai_parse_model
-from ingest.services import model_mark_gone, model_upsert
+from ingest.writer import model_mark_gone, model_upsert
 from tests.conftest import CORPUS
 from tests.factories import ImageFactory, ModelFactory, ModelFileFactory, ModelVersionFactory
 

@@ -8,11 +8,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalog.compiled import IdsQuery
-from catalog.filters import files_with_hash
+from catalog.hashes import files_with_hash
 from catalog.models import HASH_FORMATS, Image, ModelFile, ModelVersion
 from catalog.selectors import FILE_ROW, IMAGE_ROW, VERSION_ROW, files_with_hash_rows
 from ingest.parsers.documents import parse_document
-from ingest.services import model_upsert
+from ingest.writer import model_upsert
 from tests.conftest import CORPUS
 from tests.factories import ImageFactory
 

@@ -11,11 +11,12 @@ import pytest
 from django.db import connection, transaction
 
 from catalog.models import Image, Model, ModelFile, ModelVersion
-from ingest import services, sources
+from ingest import pipeline, runs, writer
 from ingest.parsers import documents
+from ingest.pipeline import ingest_run_execute, parse_source
 from ingest.records import FileRecord, ModelRecord, VersionRecord
-from ingest.services import CREATED, UPDATED, ingest_run_create, model_upsert, models_upsert
-from ingest.sources import ingest_run_execute, parse_source
+from ingest.runs import CREATED, UPDATED, ingest_run_create
+from ingest.writer import model_upsert, models_upsert
 from tests.catalog_state import corpus_lines, snapshot, wipe
 
 pytestmark = pytest.mark.django_db
@@ -147,7 +148,7 @@ def test_batches_are_parsed_on_a_helper_thread_and_written_here_in_order(
     parsed_on: set[str] = set()
     written: list[tuple[str, list[int]]] = []
     parse = documents.civitai_parse_model
-    write = services.models_upsert
+    write = writer.models_upsert
 
     def parse_noted(*args, **kwargs):
         parsed_on.add(threading.current_thread().name)
@@ -158,7 +159,7 @@ def test_batches_are_parsed_on_a_helper_thread_and_written_here_in_order(
         return write(items)
 
     monkeypatch.setattr(documents, "civitai_parse_model", parse_noted)
-    monkeypatch.setattr(services, "models_upsert", write_noted)
+    monkeypatch.setattr(writer, "models_upsert", write_noted)
 
     run = ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[:1], local_files=True))
 
@@ -177,7 +178,7 @@ def test_a_writer_error_stops_the_run_and_leaves_no_helper_thread(
     corpus_sources, settings, monkeypatch
 ) -> None:
     settings.INGEST_BATCH_SIZE = 40
-    write = services.models_upsert
+    write = writer.models_upsert
     calls = []
 
     def second_write_fails(items):
@@ -186,7 +187,7 @@ def test_a_writer_error_stops_the_run_and_leaves_no_helper_thread(
             raise RuntimeError("the database went away")
         return write(items)
 
-    monkeypatch.setattr(services, "models_upsert", second_write_fails)
+    monkeypatch.setattr(writer, "models_upsert", second_write_fails)
 
     with pytest.raises(RuntimeError, match="the database went away"):
         ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[:1], local_files=True))
@@ -200,13 +201,13 @@ def test_batches_read_before_a_source_breaks_are_written(corpus_sources, setting
     """A source that fails with something other than its own error (a bug, a disk gone) stops the run; the
     batches it gave whole before that are in the catalog, as they were before the helper thread parsed them."""
     settings.INGEST_BATCH_SIZE = 40
-    items = list(sources.source_items(corpus_sources[0], local_files=True))[:100]
+    items = list(pipeline.source_items(corpus_sources[0], local_files=True))[:100]
 
     def breaks_after_100(source, *, model_type=None, local_files=False):
         yield from items
         raise OSError("the disk went away")
 
-    monkeypatch.setattr(sources, "source_items", breaks_after_100)
+    monkeypatch.setattr(pipeline, "source_items", breaks_after_100)
 
     with pytest.raises(OSError, match="the disk went away"):
         ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[:1], local_files=True))
@@ -218,13 +219,13 @@ def test_batches_read_before_a_source_breaks_are_written(corpus_sources, setting
 def _synchronous_commit_while_locking(monkeypatch) -> list[str]:
     """synchronous_commit as each chunk's transaction has it (read when the chunk takes its locks)."""
     seen: list[str] = []
-    lock_many = services._lock_many
+    lock_many = writer._lock_many
 
     def spy(records):
         seen.append(connection.connection.execute("SHOW synchronous_commit").fetchone()[0])
         return lock_many(records)
 
-    monkeypatch.setattr(services, "_lock_many", spy)
+    monkeypatch.setattr(writer, "_lock_many", spy)
     return seen
 
 
@@ -254,7 +255,7 @@ def _pending_search_entries() -> dict[str, int]:
     with connection.cursor() as cursor:
         cursor.execute("CREATE EXTENSION IF NOT EXISTS pgstattuple")
         found = {}
-        for name in services.SEARCH_GIN_INDEXES:
+        for name in runs.SEARCH_GIN_INDEXES:
             cursor.execute("SELECT pending_tuples FROM pgstatginindex(%s::regclass)", [name])
             found[name] = cursor.fetchone()[0]
         return found
@@ -266,7 +267,7 @@ def test_an_ingest_run_leaves_no_search_entries_pending(corpus_sources: list[str
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s) ORDER BY relname",
-            [list(services.SEARCH_GIN_INDEXES)],
+            [list(runs.SEARCH_GIN_INDEXES)],
         )
         assert cursor.fetchall() == [
             ("model_name_bigram_idx", ["gin_pending_list_limit=256"]),
@@ -280,5 +281,5 @@ def test_an_ingest_run_leaves_no_search_entries_pending(corpus_sources: list[str
 
     run = ingest_run_execute(ingest_run_create(kind="cli", sources=corpus_sources[1:2], local_files=True))
     assert run.created_count > 0 and run.failed_count == 0
-    assert _pending_search_entries() == dict.fromkeys(services.SEARCH_GIN_INDEXES, 0)
+    assert _pending_search_entries() == dict.fromkeys(runs.SEARCH_GIN_INDEXES, 0)
     assert Model.objects.filter(search_vector__isnull=False).count() == 50 + run.created_count

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import connection
 
 from catalog.models import IngestRun, Model, ModelVersion
-from ingest import services
+from ingest import tasks
 from tests.conftest import CORPUS, celery_broker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -98,9 +98,7 @@ def run_finished(run_id: int) -> bool:
 def test_async_ingest_runs_in_a_worker(broker, tmp_path) -> None:
     worker = Worker(broker, tmp_path / "worker.log")
     try:
-        run = services.ingest_run_queue(
-            kind="ingest", sources=[str(CORPUS / "mirror-pages")], local_files=True
-        )
+        run = tasks.ingest_run_queue(kind="ingest", sources=[str(CORPUS / "mirror-pages")], local_files=True)
         assert IngestRun.objects.get(pk=run.pk).status == "queued"  # not run here: queued for the worker
         wait_for(lambda: run_finished(run.pk), 120, "the worker to finish the run")
     finally:
@@ -123,7 +121,7 @@ def test_worker_killed_mid_run_loses_nothing(broker, tmp_path) -> None:
 
     worker = Worker(broker, tmp_path / "worker.log")
     try:
-        run = services.ingest_run_queue(kind="crawl", sources=[str(models_file)], local_files=True)
+        run = tasks.ingest_run_queue(kind="crawl", sources=[str(models_file)], local_files=True)
         wait_for(lambda: IngestRun.objects.get(pk=run.pk).created_count >= 60, 120, "60 models written")
         worker.kill()
         killed_at = IngestRun.objects.get(pk=run.pk)
@@ -177,7 +175,7 @@ def test_postgresql_restarted_mid_ingest_the_task_is_retried_and_nothing_is_half
     models_file.write_bytes(first)
     worker = Worker(broker, tmp_path / "worker.log")
     try:
-        run = services.ingest_run_queue(kind="crawl", sources=[str(models_file)], local_files=True)
+        run = tasks.ingest_run_queue(kind="crawl", sources=[str(models_file)], local_files=True)
         wait_for(lambda: IngestRun.objects.get(pk=run.pk).created_count >= 100, 120, "100 models written")
         restarted = subprocess.run([*_pg_cluster(), "restart"], capture_output=True, text=True, timeout=60)
         assert restarted.returncode == 0, restarted.stderr

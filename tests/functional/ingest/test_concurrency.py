@@ -13,7 +13,7 @@ from django.db import connection
 from catalog.models import Image, Model, ModelFile, ModelVersion, Tag
 from ingest.parsers.civitai import civitai_parse_model
 from ingest.parsers.mirror import mirror_parse_page
-from ingest.services import model_upsert
+from ingest.writer import model_upsert
 from tests.conftest import CORPUS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -81,8 +81,8 @@ def test_a_page_and_its_twin_written_at_once_become_one_model() -> None:
 def test_four_batched_ingest_runs_of_overlapping_models_leave_each_model_once(tmp_path, settings) -> None:
     """The batched writer under contention: four runs at once over overlapping windows of 200 real models, in
     different orders, in batches of 25. No duplicate, and no unique-constraint error reaches a run."""
-    from ingest.services import ingest_run_create
-    from ingest.sources import ingest_run_execute
+    from ingest.pipeline import ingest_run_execute
+    from ingest.runs import ingest_run_create
 
     settings.INGEST_BATCH_SIZE = 25
     with gzip.open(CORPUS / "civitai" / "checkpoints-2023-07-04.jsonl.gz") as lines:

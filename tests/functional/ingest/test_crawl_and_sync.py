@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from catalog.models import IngestRun, Model
-from ingest import services
+from ingest import tasks, writer
 from tests.conftest import CORPUS, load_json
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +79,7 @@ def test_sync_updates_and_marks_models_gone_at_the_source(
     standin, django_capture_on_commit_callbacks
 ) -> None:
     data = load_json(MOTO)
-    services.model_upsert(services_record(data))
+    writer.model_upsert(services_record(data))
     gone = copy.deepcopy(data)
     gone.update(id=777, name="Gone Model")
     for v in gone["modelVersions"]:
@@ -89,7 +89,7 @@ def test_sync_updates_and_marks_models_gone_at_the_source(
         for i in v["images"]:
             i["id"] += 10**6
             i["url"] = i["url"].replace(".jpeg", "0.jpeg")
-    services.model_upsert(services_record(gone))
+    writer.model_upsert(services_record(gone))
     newer = copy.deepcopy(data)
     newer["stats"]["downloadCount"] = 9999
     standin.expect_request("/api/v1/models/52645").respond_with_json(newer)
@@ -97,7 +97,7 @@ def test_sync_updates_and_marks_models_gone_at_the_source(
         {"error": "No model with id 777"}, status=404
     )
     with django_capture_on_commit_callbacks(execute=True):
-        run = services.models_resync_queue(
+        run = tasks.models_resync_queue(
             model_ids=list(Model.objects.values_list("pk", flat=True)), kind="sync"
         )
     run.refresh_from_db()
@@ -111,8 +111,8 @@ def test_sync_updates_and_marks_models_gone_at_the_source(
 
 def test_due_models_are_queued_for_sync(settings) -> None:
     settings.SYNC_INTERVAL_HOURS = 0
-    services.model_upsert(services_record(load_json(MOTO)))
-    run = services.models_sync_due_queue()
+    writer.model_upsert(services_record(load_json(MOTO)))
+    run = tasks.models_sync_due_queue()
     assert run.kind == "sync"
     assert run.sources == [f"{settings.CIVITAI_BASE_URL}/models/52645"]
 

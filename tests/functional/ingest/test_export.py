@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from catalog.models import Image, Model
 from catalog.services import models_set_featured, models_set_hidden
-from ingest.services import ingest_run_create
-from ingest.sources import ingest_run_execute
+from ingest.pipeline import ingest_run_execute
+from ingest.runs import ingest_run_create
 from tests.catalog_state import snapshot, wipe
 
 pytestmark = pytest.mark.django_db

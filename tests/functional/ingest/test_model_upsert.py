@@ -11,7 +11,8 @@ from django.core.management.base import CommandError
 from catalog.models import Image, IngestRun, Model, ModelFile, ModelVersion, SourceRecord, Tag
 from ingest.parsers.civitai import civitai_parse_model
 from ingest.parsers.mirror import mirror_parse_page
-from ingest.services import CREATED, UNCHANGED, UPDATED, model_upsert
+from ingest.runs import CREATED, UNCHANGED, UPDATED
+from ingest.writer import model_upsert
 from tests.conftest import CORPUS, load_json
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,9 @@ from django.core.management import call_command
 
 from catalog.models import Availability, Image, IngestRun, Model
 from ingest.parsers.civitai import civitai_parse_model
-from ingest.services import ingest_run_create, model_upsert
-from ingest.sources import ingest_run_execute
+from ingest.pipeline import ingest_run_execute
+from ingest.runs import ingest_run_create
+from ingest.writer import model_upsert
 from tests.conftest import CORPUS
 
 pytestmark = pytest.mark.django_db

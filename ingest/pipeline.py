@@ -1,18 +1,22 @@
-"""Turn what a user names (a file, a folder, a URL, an id) into parsed records, and run them through the writer."""
+"""The pipeline of an ingest run: what a user names (a file, a folder, a URL, an id, an upload) is fetched,
+parsed and written, batch by batch, each outcome recorded on the run."""
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 
 from catalog.models import IngestRun
-from ingest import services
+from ingest import restore, runs, writer
 from ingest.errors import FetchError, IngestError, ParseError
 from ingest.parsers.documents import Item, Parsed, Record, document_items
 from ingest.parsers.mirror import mirror_type_from_path
@@ -73,8 +77,8 @@ def remote_source_check(source: str) -> None:
 def source_items(source: str, *, model_type: str | None = None, local_files: bool = False) -> Iterator[Item]:
     """Every item one source yields, parsed when asked (local files), or parsed already (fetched pages). Paths
     on the server are read only for a run that may read them (`local_files`: manage.py ingest)."""
-    if source.startswith(services.UPLOAD_PREFIX):
-        yield from _parse_upload(source[len(services.UPLOAD_PREFIX) :], model_type)
+    if source.startswith(UPLOAD_PREFIX):
+        yield from _parse_upload(source[len(UPLOAD_PREFIX) :], model_type)
         return
     path = Path(source)
     if local_files and path.exists():
@@ -150,9 +154,9 @@ def _mark_gone(source: str, status: int) -> None:
     except IngestError:
         return
     if kind == "civitai-model" and status != 401:  # Civitai's 401 asks for a token; the model is there
-        services.model_mark_gone(civitai_id=int(key), status=status)
+        writer.model_mark_gone(civitai_id=int(key), status=status)
     elif kind == "huggingface":
-        services.model_mark_gone(hf_repo_id=key, status=status)
+        writer.model_mark_gone(hf_repo_id=key, status=status)
 
 
 def ingest_run_execute(
@@ -161,7 +165,7 @@ def ingest_run_execute(
     """Ingest every source of a run in this process, recording each outcome and each failure on the run.
     Items are written in batches: unchanged ones are skipped by their digest before they are parsed, and new
     models are inserted together. A batch is parsed on a helper thread while the one before it is written."""
-    services.ingest_run_start(run, interrupted_by=interrupted_by)
+    runs.ingest_run_start(run, interrupted_by=interrupted_by)
     model_type = run.model_type or None
     batch: list[Item] = []
     with _BatchPipeline(run, progress) as pipeline:
@@ -178,11 +182,11 @@ def ingest_run_execute(
                 pipeline.flush()  # the run's failures in the order the sources met them
                 if isinstance(exc, FetchError) and exc.status in (401, 404, 410):
                     _mark_gone(source, exc.status)  # whoever asked: an ingest, a sync or a re-sync
-                services.ingest_run_fail_item(run.pk, exc.source, exc.message)
+                runs.ingest_run_fail_item(run.pk, exc.source, exc.message)
                 if progress:
                     progress(source, "failed")
         pipeline.add(batch)
-    return services.ingest_run_finish(run)
+    return runs.ingest_run_finish(run)
 
 
 class _BatchPipeline:
@@ -217,7 +221,7 @@ class _BatchPipeline:
         before it meanwhile."""
         if not items:
             return
-        known = services.digests_known([item.digest for item in items if item.digest])
+        known = runs.digests_known([item.digest for item in items if item.digest])
         parsing = self.helper.submit(_parse_batch, items, known)
         self.flush()
         self.pending = parsing
@@ -247,7 +251,7 @@ def _write_batch(
     restores: dict[int, dict] = {}  # index in models -> what the catalog's own export adds to the record
     for item, parsed in parsed_items:
         if parsed is None:
-            outcomes.append((item.label, services.UNCHANGED))
+            outcomes.append((item.label, writer.UNCHANGED))
         elif isinstance(parsed, IngestError):
             failures.append((item.label, parsed.message))
         elif isinstance(parsed, ModelRecord):
@@ -257,19 +261,19 @@ def _write_batch(
             models.append((item.label, parsed.record, item.digest))
         else:
             try:
-                outcomes.append((item.label, services.record_write(parsed).outcome))
+                outcomes.append((item.label, writer.record_write(parsed).outcome))
             except Exception as exc:
-                if services.connection_lost(exc):
+                if writer.connection_lost(exc):
                     raise
                 logger.exception("writing %s failed", item.label)
                 failures.append((item.label, f"could not be written: {type(exc).__name__}: {exc}"))
-    results = services.models_upsert([(record, digest) for _, record, digest in models])
+    results = writer.models_upsert([(record, digest) for _, record, digest in models])
     for i, ((label, _, _), result) in enumerate(zip(models, results, strict=True)):
         if not isinstance(result, Exception) and i in restores:
             try:
-                services.model_restore_extras(result.model_id, restores[i])
+                restore.model_restore_extras(result.model_id, restores[i])
             except Exception as exc:
-                if services.connection_lost(exc):
+                if writer.connection_lost(exc):
                     raise
                 logger.exception("restoring %s failed", label)
                 result = exc
@@ -282,11 +286,25 @@ def _write_batch(
                 (label, warning) for version in models[i][1].versions for warning in version.warnings
             )
     for outcome, n in Counter(outcome for _, outcome in outcomes).items():
-        services.ingest_run_count(run.pk, outcome, n)
-    services.ingest_run_fail_items(run.pk, failures)
-    services.ingest_run_warn_items(run.pk, warnings)
+        runs.ingest_run_count(run.pk, outcome, n)
+    runs.ingest_run_fail_items(run.pk, failures)
+    runs.ingest_run_warn_items(run.pk, warnings)
     if progress:
         for label, outcome in outcomes:
             progress(label, outcome)
         for label, _ in failures:
             progress(label, "failed")
+
+
+UPLOAD_PREFIX = "upload:"
+
+
+def uploads_save(files: list[Any]) -> list[str]:
+    """Keep uploaded files in media storage for the worker; return them as sources ("upload:<storage name>")."""
+
+    sources = []
+    folder = f"ingest-uploads/{uuid.uuid4().hex}"
+    for upload in files:
+        name = default_storage.save(f"{folder}/{Path(upload.name).name}", upload)
+        sources.append(f"{UPLOAD_PREFIX}{name}")
+    return sources

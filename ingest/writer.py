@@ -1,8 +1,8 @@
-"""The one writer of the model aggregate, and the services that run and record an ingest.
+"""The one writer of the model aggregate: a model with its versions, files, images, tags, creator and source records.
 
-`model_upsert` is the only code that writes models, versions, files, images, their tags and source records.
-It is an upsert keyed by the providers' ids: the same record twice changes nothing; a newer one updates in
-place; nothing a source leaves out (a None field) overwrites what the catalog has.
+`models_upsert` writes a batch (one record or thousands) and `model_upsert` one: an upsert keyed by the providers'
+ids. The same record twice changes nothing; a newer one updates in place; nothing a source leaves out (a None
+field) overwrites what the catalog has, and a payload older than what it holds only adds what it lacks.
 """
 
 from __future__ import annotations
@@ -10,17 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
 import orjson
-from django.conf import settings
-from django.db import DatabaseError, IntegrityError, InterfaceError, connection, connections, transaction
-from django.db.models import F, Max
+from django.db import DatabaseError, IntegrityError, InterfaceError, connection, transaction
 from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -30,10 +26,7 @@ from catalog.models import (
     Availability,
     Creator,
     Image,
-    IngestRun,
-    IngestRunStatus,
     MergedModel,
-    MirrorStatus,
     Model,
     ModelFile,
     ModelType,
@@ -56,10 +49,11 @@ from ingest.records import (
     TagRecord,
     VersionRecord,
 )
+from ingest.restore import model_restore_extras
+from ingest.runs import CREATED, UNCHANGED, UPDATED
 
 logger = logging.getLogger(__name__)
 
-CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 
 MODEL_FIELDS = [
     "name", "type", "description", "nsfw", "nsfw_level", "poi", "minor", "allow_no_credit", "allow_derivatives",
@@ -197,8 +191,6 @@ def models_upsert(items: list[tuple[ModelRecord, str | None]]) -> list[UpsertRes
             results[i] = UpsertResult(model_id, CREATED)
         if model_ids:
             transaction.on_commit(catalog_changed)
-            if settings.IMAGE_MIRROR_ON_INGEST:
-                images_mirror_queue(model_ids=model_ids)
     for i, (record, _) in enumerate(items):
         if results[i] is None:
             try:
@@ -594,8 +586,6 @@ def _upsert(record: ModelRecord, payload_hash: str) -> UpsertResult:
         )
     if created or changed:
         transaction.on_commit(catalog_changed)
-        if settings.IMAGE_MIRROR_ON_INGEST:
-            images_mirror_queue(model_id=model.pk)
     return UpsertResult(model.pk, CREATED if created else UPDATED if changed else UNCHANGED)
 
 
@@ -911,276 +901,6 @@ def _save_rows(model_class: type, created: list, updated: list) -> None:
         model_class.objects.bulk_update(updated, names)
 
 
-RESTORED_IMAGE_FIELDS = {
-    "original": "original", "thumbnail": "thumbnail", "mirrorStatus": "mirror_status",
-    "mirrorError": "mirror_error", "mirrorAttempts": "mirror_attempts", "mirroredAt": "mirrored_at",
-}  # fmt: skip
-
-
-@transaction.atomic
-def model_restore_extras(model_id: int, extras: dict[str, Any]) -> None:
-    """What the catalog's own export carries beyond the record: curation flags and notes, every source the model
-    came from, and its images' mirror state (the media files themselves are backed up with MEDIA_ROOT)."""
-    curation = {
-        field_name: extras[key]
-        for key, field_name in (("hidden", "hidden"), ("featured", "featured"), ("adminNotes", "admin_notes"))
-        if key in extras
-    }
-    if any(curation.values()):
-        Model.objects.filter(pk=model_id).update(**curation)
-    model = Model(pk=model_id)
-    for source in extras.get("sources") or []:
-        fetched = source.get("fetchedAt")
-        SourceRecord.objects.update_or_create(
-            provider=source["provider"],
-            external_id=source["externalId"],
-            defaults={
-                "model": model,
-                "url": (source.get("url") or "")[:2048],
-                "fetched_at": datetime.fromisoformat(fetched) if fetched else None,
-                "last_error": source.get("lastError") or "",
-            },
-        )
-    if not extras.get("images"):
-        transaction.on_commit(catalog_changed)
-        return
-    images = {
-        (position, image.position): image
-        for position, version in enumerate(
-            ModelVersion.objects.filter(model_id=model_id).order_by("position").prefetch_related("images")
-        )
-        for image in version.images.all()
-    }
-    changed = []
-    for key, state in (extras.get("images") or {}).items():
-        version_position, _, image_position = key.partition("/")
-        image = images.get((int(version_position), int(image_position)))
-        if image is None:
-            continue
-        for name, field_name in RESTORED_IMAGE_FIELDS.items():
-            if name in state:
-                value = state[name]
-                if field_name == "mirrored_at" and value:
-                    value = datetime.fromisoformat(value)
-                setattr(image, field_name, value)
-        changed.append(image)
-    if changed:
-        Image.objects.bulk_update(changed, list(RESTORED_IMAGE_FIELDS.values()))
-    transaction.on_commit(catalog_changed)
-
-
-# --- Ingest runs ------------------------------------------------------------------------------------------
-
-
-def ingest_run_create(
-    *,
-    kind: str,
-    sources: list[str],
-    requested_by: Any = None,
-    model_type: str = "",
-    local_files: bool = False,
-) -> IngestRun:
-    """A new run, queued. `local_files`: its sources may name paths on the server (manage.py ingest only)."""
-    return IngestRun.objects.create(
-        kind=kind,
-        sources=[str(s)[:2048] for s in sources],
-        requested_by=requested_by,
-        model_type=model_type[:64],
-        local_files=local_files,
-    )
-
-
-def ingest_run_start(run: IngestRun, *, interrupted_by: str = "") -> None:
-    """Mark a run as running. A run found running already was cut off (its worker died, or the database went
-    away): say so, and start it again; the writer is idempotent, so what the first attempt wrote counts as
-    unchanged this time."""
-    run.refresh_from_db()
-    now = timezone.now()
-    if run.status == IngestRunStatus.RUNNING:
-        run.notes += (
-            f"{now:%Y-%m-%d %H:%M:%S} attempt {run.attempts + 1}: the previous attempt stopped before it "
-            f"finished ({interrupted_by or 'worker lost'}); started again. Counts before the restart: "
-            f"{run.created_count} created, "
-            f"{run.updated_count} updated, {run.unchanged_count} unchanged, {run.failed_count} failed.\n"
-        )
-    run.status = IngestRunStatus.RUNNING
-    run.attempts += 1
-    run.started_at = run.started_at or now
-    run.save(update_fields=["status", "started_at", "attempts", "notes"])
-
-
-def ingest_run_count(run_id: int, outcome: str, n: int = 1) -> None:
-    """Add created / updated / unchanged items to a run, atomically (several workers may share a run)."""
-    field = {CREATED: "created_count", UPDATED: "updated_count", UNCHANGED: "unchanged_count"}[outcome]
-    IngestRun.objects.filter(pk=run_id).update(**{field: F(field) + n})
-
-
-def ingest_run_fail_item(run_id: int, source: str, message: str) -> None:
-    """Record one failed input with a readable message, keeping the first 1,000 failures in full."""
-    ingest_run_fail_items(run_id, [(source, message)])
-
-
-def ingest_run_fail_items(run_id: int, failures: list[tuple[str, str]]) -> None:
-    """Record failed inputs, each with a readable message, keeping the first 1,000 failures in full."""
-    if not failures:
-        return
-    with transaction.atomic():
-        run = IngestRun.objects.select_for_update().get(pk=run_id)
-        run.failed_count += len(failures)
-        for source, message in failures[: max(0, 1000 - len(run.errors))]:
-            run.errors.append({"input": str(source)[:2048], "message": _redact(str(message))[:2000]})
-        run.save(update_fields=["failed_count", "errors"])
-
-
-def ingest_run_warn_items(run_id: int, warnings: list[tuple[str, str]]) -> None:
-    """Record what was dropped from models that were kept (an unusable image URL), each naming its input and
-    field, keeping the first 1,000."""
-    if not warnings:
-        return
-    with transaction.atomic():
-        run = IngestRun.objects.select_for_update().get(pk=run_id)
-        for source, message in warnings[: max(0, 1000 - len(run.warnings))]:
-            run.warnings.append({"input": str(source)[:2048], "message": _redact(str(message))[:2000]})
-        run.save(update_fields=["warnings"])
-
-
-def digests_known(digests: list[str]) -> set[str]:
-    """Of these item digests, the ones a source record keeps: those items are unchanged since last time."""
-    if not digests:
-        return set()
-    return set(
-        SourceRecord.objects.filter(payload_hash__any_of=set(digests)).values_list("payload_hash", flat=True)
-    )
-
-
-def ingest_run_finish(run: IngestRun) -> IngestRun:
-    """Close a run: succeeded, partly failed or failed, from its counts. A run that wrote models merges the
-    search indexes' pending entries first (search_indexes_merge)."""
-    run.refresh_from_db()
-    if run.created_count or run.updated_count:
-        search_indexes_merge()
-    done = run.created_count + run.updated_count + run.unchanged_count
-    if run.failed_count == 0:
-        run.status = IngestRunStatus.SUCCEEDED
-    else:
-        run.status = IngestRunStatus.PARTIAL if done else IngestRunStatus.FAILED
-    run.finished_at = timezone.now()
-    run.save(update_fields=["status", "finished_at"])
-    return run
-
-
-SEARCH_GIN_INDEXES = ("model_search_vector_idx", "model_name_trgm_idx", "model_name_bigram_idx")
-
-
-def search_indexes_merge() -> None:
-    """Merge the new entries waiting in the search's GIN indexes into them (PostgreSQL's gin_clean_pending_list),
-    so that a search after an ingest reads the index alone: every search reads all of a pending list (migration
-    0013 says what it cost). A few milliseconds after a run. Skipped on SQLite; a database role that does not own
-    the indexes may not merge them, and is left to autovacuum (logged)."""
-    if connection.vendor != "postgresql":
-        return
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            for name in SEARCH_GIN_INDEXES:
-                cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [name])
-    except DatabaseError as exc:
-        logger.warning("could not merge the search indexes' pending entries (autovacuum will): %s", exc)
-
-
-def _redact(message: str) -> str:
-    """Secrets never reach a run's errors."""
-    for secret in (settings.CIVITAI_API_KEY, settings.HF_TOKEN):
-        if secret:
-            message = message.replace(secret, "[redacted]")
-    return message
-
-
-def ingest_run_queue(
-    *,
-    kind: str,
-    sources: list[str],
-    requested_by: Any = None,
-    model_type: str = "",
-    local_files: bool = False,
-    after_response: bool = False,
-) -> IngestRun:
-    """Create a run and queue its task once the run row is committed. Without a task queue (tasks run in this
-    process) `after_response` runs it on a thread of its own, so the page that asked for it answers first."""
-    from ingest.tasks import ingest_run_task
-
-    run = ingest_run_create(
-        kind=kind, sources=sources, requested_by=requested_by, model_type=model_type, local_files=local_files
-    )
-    if after_response and settings.CELERY_TASK_ALWAYS_EAGER:
-        thread = threading.Thread(target=_ingest_run_in_thread, args=(run.pk,), name=f"ingest-run-{run.pk}")
-        transaction.on_commit(thread.start)
-    else:
-        transaction.on_commit(lambda: ingest_run_task.delay(run.pk))
-    return run
-
-
-def _ingest_run_in_thread(run_id: int) -> None:
-    from ingest.tasks import ingest_run_task
-
-    try:
-        ingest_run_task.delay(run_id)  # eager: runs here, on this thread's own database connection
-    except Exception:
-        logger.exception("ingest run #%s failed", run_id)
-    finally:
-        connections.close_all()  # this thread's connections
-
-
-def ingest_run_dispatch(run: IngestRun) -> None:
-    """Send a run's task to the queue now. If the broker cannot be reached the run is marked failed, saying
-    why, and the broker's error is raised for the caller to answer (503)."""
-    from kombu.exceptions import OperationalError
-
-    from ingest.tasks import ingest_run_task
-
-    try:
-        ingest_run_task.delay(run.pk)
-    except OperationalError as exc:
-        IngestRun.objects.filter(pk=run.pk).update(
-            status=IngestRunStatus.FAILED,
-            finished_at=timezone.now(),
-            notes=f"Could not be queued: the task queue was not reachable ({type(exc).__name__}).",
-        )
-        raise
-
-
-def models_resync_queue(
-    *, model_ids: list[int], requested_by: Any = None, kind: str = "resync", after_response: bool = False
-) -> IngestRun | None:
-    """Queue a re-fetch of models from Civitai or HuggingFace; None when none of them came from there."""
-    sources = []
-    for civitai_id, hf_repo_id in Model.objects.filter(pk__in=model_ids).values_list(
-        "civitai_id", "hf_repo_id"
-    ):
-        if civitai_id:
-            sources.append(f"{settings.CIVITAI_BASE_URL.rstrip('/')}/models/{civitai_id}")
-        elif hf_repo_id:
-            sources.append(f"{settings.HF_ENDPOINT.rstrip('/')}/{hf_repo_id}")
-    if not sources:
-        return None
-    return ingest_run_queue(
-        kind=kind, sources=sources, requested_by=requested_by, after_response=after_response
-    )
-
-
-def models_sync_due_queue(*, limit: int = 500) -> IngestRun | None:
-    """Queue a sync of the models from Civitai or HuggingFace whose last fetch is the oldest and overdue."""
-    cutoff = timezone.now() - timedelta(hours=settings.SYNC_INTERVAL_HOURS)
-    due = (
-        SourceRecord.objects.filter(provider__in=["civitai", "huggingface"])
-        .values("model_id")
-        .annotate(last=Max("fetched_at"))
-        .filter(last__lt=cutoff)
-        .order_by("last")
-        .values_list("model_id", flat=True)[:limit]
-    )
-    return models_resync_queue(model_ids=list(due), kind="sync")
-
-
 def model_mark_gone(*, civitai_id: int | None = None, hf_repo_id: str | None = None, status: int) -> int:
     """A model its source answers 404/410 for: mark it removed, keep its last good data. Returns rows marked."""
     models = Model.objects.none()
@@ -1195,37 +915,3 @@ def model_mark_gone(*, civitai_id: int | None = None, hf_repo_id: str | None = N
     if marked:
         transaction.on_commit(catalog_changed)
     return marked
-
-
-def images_mirror_queue(
-    *, model_id: int | None = None, model_ids: list[int] | None = None, limit: int = 5000
-) -> int:
-    """Queue mirroring of images not mirrored yet (some models', or the catalog's), after commit."""
-    from ingest.tasks import image_mirror_task
-
-    images = Image.objects.filter(mirror_status=MirrorStatus.PENDING, mirror_attempts__lt=5)
-    if model_id is not None:
-        model_ids = [model_id]
-    if model_ids is not None:
-        images = images.filter(version__model_id__in=model_ids)
-    ids = list(images.order_by("pk").values_list("pk", flat=True)[:limit])
-    for image_id in ids:
-        transaction.on_commit(lambda image_id=image_id: image_mirror_task.delay(image_id))
-    return len(ids)
-
-
-UPLOAD_PREFIX = "upload:"
-
-
-def uploads_save(files: list[Any]) -> list[str]:
-    """Keep uploaded files in media storage for the worker; return them as sources ("upload:<storage name>")."""
-    import uuid
-
-    from django.core.files.storage import default_storage
-
-    sources = []
-    folder = f"ingest-uploads/{uuid.uuid4().hex}"
-    for upload in files:
-        name = default_storage.save(f"{folder}/{Path(upload.name).name}", upload)
-        sources.append(f"{UPLOAD_PREFIX}{name}")
-    return sources
