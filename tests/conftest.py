@@ -31,10 +31,20 @@ def fresh_cache():
     """Every test starts with an empty cache: cached facets of one test's catalog must not leak into the next."""
     from django.core.cache import cache
 
-    from catalog.api.throttling import _LEASES
-
     cache.clear()
-    _LEASES.clear()  # requests counted in the cleared cache, which a process would otherwise let through
+
+
+def redis_cache_settings(location: str) -> dict:
+    """CACHES for the catalog's Redis cache (as the settings make it from a redis CACHE_URL) at `location`."""
+    from django.conf import settings
+
+    return {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": location,
+            "OPTIONS": settings.REDIS_CACHE_OPTIONS,
+        }
+    }
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from werkzeug import Response
 from catalog.models import IngestRun, Model, ModelVersion
 from ingest import runs
 from ingest.pipeline import crawl_source, ingest_run_execute
-from tests.conftest import CORPUS, celery_broker, load_json
+from tests.conftest import CORPUS, celery_broker, load_json, redis_cache_settings
 from tests.factories import ModelFactory, ModelFileFactory, ModelVersionFactory
 
 pytestmark = pytest.mark.django_db
@@ -63,9 +63,7 @@ def test_redis_stopped_pages_and_reads_serve_ingest_answers_503_and_work_goes_on
     ModelFileFactory(version=version)
     port = _free_port()
     server = RedisServer(port)
-    settings.CACHES = {
-        "default": {"BACKEND": "catalog.cache.ResilientRedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0"}
-    }
+    settings.CACHES = redis_cache_settings(f"redis://127.0.0.1:{port}/0")
     pages = ["/", model.get_absolute_url(), "/stats/", "/api/models/", f"/api/models/{model.pk}/",
              "/api/v1/models", f"/api/v1/models/{model.civitai_id}", "/?query=served"]  # fmt: skip
     try:

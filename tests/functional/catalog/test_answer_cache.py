@@ -18,7 +18,7 @@ from catalog.services import models_set_hidden
 from ingest.images import image_store
 from ingest.parsers.civitai import civitai_parse_model
 from ingest.writer import model_mark_gone, model_upsert
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, redis_cache_settings
 from tests.factories import ImageFactory, ModelFactory, ModelFileFactory, ModelVersionFactory
 
 pytestmark = pytest.mark.django_db
@@ -161,9 +161,7 @@ def test_a_cache_that_does_not_answer_still_sees_every_change(
 ) -> None:
     """The catalog's version lives in the database: with Redis stopped, pages answer, and a change made since
     an answer was kept is shown."""
-    settings.CACHES = {
-        "default": {"BACKEND": "catalog.cache.ResilientRedisCache", "LOCATION": "redis://127.0.0.1:9/0"}
-    }
+    settings.CACHES = redis_cache_settings("redis://127.0.0.1:9/0")  # nothing listens on port 9
     ModelFactory(name="Served while Redis is down", download_count=5)
     for response in _twice(answers, "/"):
         assert response.status_code == 200
