@@ -381,14 +381,14 @@ def test_a_first_page_read_by_compiled_sql_builds_no_queryset(catalog, monkeypat
 
     from django.http import QueryDict
 
-    from catalog import filters, selectors
+    from catalog import filters
     from catalog.filters import ModelFilterSet
 
     for kept in (filters.SEARCHES.words, filters.SEARCHES.two_letters, filters._LISTS):  # no SQL kept before
         monkeypatch.setattr(kept, "_compiled", OrderedDict())
     built = []
-    brief = selectors.models_brief
-    monkeypatch.setattr(selectors, "models_brief", lambda qs: built.append(1) or brief(qs))
+    brief = filters.models_brief
+    monkeypatch.setattr(filters, "models_brief", lambda qs: built.append(1) or brief(qs))
     for params in ["query=anime", "query=anime&sort=newest", "sort=rating"]:
         pages = []
         for _ in range(2):
