@@ -84,14 +84,15 @@ def _picture(image: dict, alt: str, placeholder: str) -> str:
     size = f' width="{width:d}" height="{height:d}"' if width and height else ""
     if image["thumbnail"]:
         return f'<img src="{_e(_media_url(image["thumbnail"]))}" alt="{alt}" loading="lazy"{size}>'
-    remote = remote_thumbnail(image["url"])
-    if remote:
-        return f'<img src="{_e(remote)}" alt="{alt}" loading="lazy" referrerpolicy="no-referrer"{size}>'
     blur = (
         f'<canvas class="blurhash" data-blurhash="{_e(image["blurhash"])}" width="32" height="32"></canvas>'
         if image["blurhash"]
         else ""
     )
+    remote = remote_thumbnail(image["url"])
+    if remote:  # over its placeholder, which shows if the source does not answer (static/js drops the image)
+        picture = f'<img class="remote" src="{_e(remote)}" alt="{alt}" loading="lazy" referrerpolicy="no-referrer">'
+        return f'<span class="placeholder">{blur}{placeholder}{picture}</span>'
     return f'<span class="placeholder">{blur}{placeholder}</span>'
 
 

@@ -169,3 +169,12 @@
     try { draw(canvas, canvas.getAttribute("data-blurhash")); canvas.classList.add("drawn"); } catch (e) { /* placeholder stays */ }
   });
 })();
+
+// A source's thumbnail that does not load (the source is down, or the image was taken down) gives way to its
+// placeholder underneath.
+(function () {
+  Array.prototype.forEach.call(document.querySelectorAll("img.remote"), function (img) {
+    if (img.complete && img.naturalWidth === 0) { img.remove(); return; }
+    img.addEventListener("error", function () { img.remove(); });
+  });
+})();

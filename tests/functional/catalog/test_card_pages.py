@@ -32,7 +32,7 @@ def test_an_image_not_mirrored_shows_the_sources_thumbnail_and_the_csp_allows_ex
     response = client.get(version.model.get_absolute_url())
     html = response.content.decode()
     thumb = "https://image.civitai.com/xG1nkqKTMzGDvpLrqFT7WA/f253097a-dd45/width=450/500296.jpeg"
-    assert f'<img src="{thumb}"' in html
+    assert f'<img class="remote" src="{thumb}"' in html
     assert 'https://example.org/elsewhere/1.png" alt' not in html  # another host: its blurhash, not the image
     policy = response["Content-Security-Policy"]
     images = re.search(r"img-src ([^;]+);", policy).group(1).split()
@@ -44,7 +44,7 @@ def test_an_image_not_mirrored_shows_the_sources_thumbnail_and_the_csp_allows_ex
         "https://imagecache.civitai.com",
     ]
     # The list's card shows the same thumbnail as its cover.
-    assert f'<img src="{thumb}"' in client.get("/").content.decode()
+    assert f'<img class="remote" src="{thumb}"' in client.get("/").content.decode()
 
 
 def test_remote_thumbnails_off_shows_no_remote_image_and_the_csp_allows_none(client, settings) -> None:
