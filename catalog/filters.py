@@ -139,15 +139,11 @@ def _priced(text_matches: QuerySet[Model]) -> QuerySet[Model]:
     PostgreSQL prices testing a model's search vector as next to nothing, but the test reads the vector out of
     line (TOAST); it reads none through the full-text index. So it chose badly both ways to find matches:
     - a page in a sort: it walked the sort's index testing each model until a page of matches was found,
-      assuming a word's matches spread evenly through the sort; the matches of many words of middling frequency
-      gather among the less downloaded. For "mecha" (1,000 of 100,000 models) it tested 6,800 models: 23 ms,
-      where reading its matches from the full-text index takes 2;
-    - counting a search's facets: it read the whole table, testing all 100,000 vectors, for a word in a sixth
-      of it ("merge": 250 of its 630 ms).
+      assuming a word's matches spread evenly through the sort, while the matches of many words of middling
+      frequency gather among the less downloaded;
+    - counting a search's facets: it read the whole table, testing every vector, for a common word.
     The priced match, which PostgreSQL takes to hold for a third of the models and to cost 25 times an
-    operator, leaves such walks and scans to the words that are common enough. Measured on 78 words matching 22
-    to 72,000 models of 100,000, a page: four went from 2-9 ms to 1.3-1.7 ms, none became slower by more than
-    0.2 ms; the facet counts for "merge" 514 -> 256 ms."""
+    operator, leaves such walks and scans to the words that are common enough."""
     if connection.vendor != "postgresql":
         return text_matches
     return text_matches.filter(_PricedTextMatch(F("search_vector")))
@@ -163,11 +159,10 @@ class _NameBigrams(Func):
 
 def _holding(named: QuerySet[Model], lowered: str) -> QuerySet[Model]:
     """Models of `named` whose name holds `lowered` (compared in lower case: Model.name_lower). Two letters,
-    which no trigram of the name index serves, are asked of the bigram index too (PostgreSQL): "xl" sorted by
-    downloads walked the downloads index through 21,000 of 100,000 names (7.8 ms; 10,000 at 10,000 models:
-    growth with the catalog); read from the bigram index, 0.35 ms. A common pair ("an") is still found by
-    walking, which the planner chooses from the index's statistics. The LIKE stays: the same models, the bigram
-    only serves it."""
+    which no trigram of the name index serves, are asked of the bigram index too (PostgreSQL): otherwise a pair
+    sorted by downloads walks the downloads index through a fifth of the names, growing with the catalog. A
+    common pair ("an") is still found by walking, which the planner chooses from the index's statistics. The
+    LIKE stays: the same models, the bigram only serves it."""
     holding = named.filter(name_lower__contains=lowered)
     if _two_letters(lowered):
         holding = holding.alias(name_bigrams=_NameBigrams(F("name_lower"))).filter(
@@ -192,8 +187,7 @@ def search_models(qs: QuerySet[Model], value: str) -> QuerySet[Model]:
 
     The two ways to match are asked apart (the ids of each, together): as one condition (text OR name),
     PostgreSQL has no index for it and reads every model's search text, and for a word of two letters, whose
-    name match no trigram serves, it did (a count of the models holding "xl", 270 ms at 100,000 models; apart,
-    35 ms).
+    name match no trigram serves, it did.
     """
     return qs.filter(_any_of([branch.values("pk") for branch in _matches(qs, value)]))
 
@@ -211,8 +205,8 @@ def searched_in_order(
     after `cursor` (one keyset_page gives; BadCursor otherwise), in one query. Each way to match
     (search_models) gives its own first `size + 1` after the cursor in that order, and the page is the first of
     those together: PostgreSQL walks the sort's index for a common word and reads a rare one's few matches from
-    its index, for each way apart. (As one condition it read every model's text for a word of two letters:
-    "xl" sorted by downloads took 170 ms at 100,000 models.) The rows have what `qs` selects."""
+    its index, for each way apart. (As one condition it read every model's text for a word of two letters.)
+    The rows have what `qs` selects."""
     branches = []
     for branch in _matches(qs, value):
         branch = keyset_order(branch, ordering)
@@ -249,8 +243,7 @@ def search_page(
 
     `key` names `qs` (the same key, the same models and columns: ModelFilterSet.search_key): a first page of a
     search that is not a hash is then read with SQL compiled once per key and page size (catalog/compiled.py).
-    `qs` may be a function giving the models, called only when the SQL is built: such a page needs no queryset
-    (building the FilterSet's took 0.1 ms of an API search's 3.5).
+    `qs` may be a function giving the models, called only when the SQL is built: such a page needs no queryset.
     """
     models = qs if callable(qs) else lambda: qs
     value = value.strip()[:200]
@@ -284,8 +277,7 @@ def _search_rows(
 
     On a first page a tier need not leave out the tiers above it: a row of a higher tier it holds takes the place
     of one of its own only when that row is on the page too, before all of them. After a cursor it must, or the
-    rows of higher tiers past the cursor's downloads would come again. (Leaving them out cost a first page's
-    planning 0.1-0.4 ms of its 0.9-1.3 ms.)"""
+    rows of higher tiers past the cursor's downloads would come again (and leaving them out costs planning)."""
     lowered = value.lower()
     named_so, holds_it = qs.filter(name_lower=lowered), _holding(qs, lowered)
     full_text = _priced(qs.filter(_text_or_hash(value)))
@@ -436,8 +428,8 @@ class ModelFilterSet(django_filters.FilterSet):
         """`queryset`: the models to filter; by default the visible ones as lists show them
         (selectors.models_brief), whose searches are compiled (search_key)."""
         self.listed = queryset is None
-        # django-filter deep-copies every filter for each FilterSet: with the form (below) that took 2 of the
-        # 3.4 ms of making and validating one here. A filter holds its FilterSet (parent) and model, and a method
+        # django-filter deep-copies every filter for each FilterSet, most of the cost of making one. A filter
+        # holds its FilterSet (parent) and model, and a method
         # filter a FilterMethod bound to itself; the rest is set when the class is made and never changed. So:
         # shallow copies, with the method bound anew to the copy. A filter holds its FilterSet weakly: the FilterSet
         # holds its filters, and with the filters holding it back, it and all it had read (its querysets, a
@@ -630,9 +622,7 @@ class ModelFilterSet(django_filters.FilterSet):
         models (`listed`); None otherwise. A key holds every value the SQL holds: a tag's are the ids its name
         has now (tag_ids, which the filter reads too), so a tag made again under a new id is a new key, never
         the old SQL. Values a client makes up (a type, a base model, a creator, a tag) make keys without end;
-        each kept SQL is bounded in number (CompiledModels' `limit`), the ones used least lately forgotten.
-        A filtered list (type, base model and tag) took 7.5 ms here, 2 of them building and compiling its
-        query."""
+        each kept SQL is bounded in number (CompiledModels' `limit`), the ones used least lately forgotten."""
         if not self.listed:
             return None
         key = []

@@ -146,7 +146,7 @@ def model_parts(model_ids: list[int], *version_extra: str) -> dict[int, tuple[li
 
 # The queries of model_parts and version_rows, compiled once (catalog/compiled.py).
 # A tag's name is read by its id for each of the models' tags (a subquery): joined, PostgreSQL hashed the whole
-# tag table for any list of more than a few models (0.8 of 0.9 ms for a page of 20, growing with the tags).
+# tag table for any list of more than a few models, growing with the tags.
 _TAGS = IdsQuery(
     lambda ids: Model.tags.through.objects.filter(model__id__any_of=ids)
     .annotate(tag_name=Subquery(Tag.objects.filter(pk=OuterRef("tag_id")).values("name")))
@@ -294,8 +294,7 @@ def kept_counts(cache_key: str, count: Callable[[], T]) -> tuple[T, bool]:
 
 def tags_counted() -> tuple[list[tuple[str, int]], bool]:
     """Every tag's name and how many visible models carry it, most first (then by name), and whether the counts
-    are current: kept until the catalog changes (kept_counts; counting every tag's models took 250 ms at
-    100,000 models)."""
+    are current: kept until the catalog changes (kept_counts; counting every tag's models reads them all)."""
     return kept_counts(
         "catalog:tags-counted",
         lambda: list(

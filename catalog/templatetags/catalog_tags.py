@@ -91,7 +91,9 @@ def _picture(image: dict, alt: str, placeholder: str) -> str:
     )
     remote = remote_thumbnail(image["url"])
     if remote:  # over its placeholder, which shows if the source does not answer (static/js drops the image)
-        picture = f'<img class="remote" src="{_e(remote)}" alt="{alt}" loading="lazy" referrerpolicy="no-referrer">'
+        picture = (
+            f'<img class="remote" src="{_e(remote)}" alt="{alt}" loading="lazy" referrerpolicy="no-referrer">'
+        )
         return f'<span class="placeholder">{blur}{placeholder}{picture}</span>'
     return f'<span class="placeholder">{blur}{placeholder}</span>'
 
