@@ -13,7 +13,7 @@ from typing import IO, Any
 
 from django.db.models import Prefetch
 
-from catalog.api.civitai import model_json
+from catalog.civitai_json import model_json
 from catalog.models import HASH_FORMATS, Model, SourceRecord
 from catalog.selectors import FILE_ROW, IMAGE_ROW, VERSION_ROW, models_with_everything
 from ingest.parsers.export import EXPORT_VERSION

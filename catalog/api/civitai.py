@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,15 +27,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from catalog.civitai_json import MODES, models_json, public_id, version_json
 from catalog.filters import SEARCHES, searched_in_order
 from catalog.hashes import HEX, files_with_hash
-from catalog.models import Availability, Model, ModelFile, ModelVersion, civitai_hashes
+from catalog.models import Model, ModelFile, ModelVersion
 from catalog.pagination import BadCursor, cursor_for, keyset_after, keyset_order
 from catalog.selectors import (
     creators_counted,
     kept_counts,
     merged_into,
-    model_parts,
     models_described,
     tags_counted,
     version_rows,
@@ -97,8 +97,6 @@ CIVITAI_BASE_MODELS = frozenset(
         "Mochi", "CogVideoX", "Wan Video", "HiDream", "Playground v2", "Other",
     }
 )  # fmt: skip
-MODES = {Availability.ARCHIVED: "Archived", Availability.TAKEN_DOWN: "TakenDown"}
-NSFW_WORDS = {0: "None", 1: "None", 2: "Soft", 4: "Mature", 8: "X", 16: "X", 32: "X"}
 MODEL_PARAMS = {
     "limit", "page", "cursor", "query", "tag", "username", "types", "baseModels", "sort", "period", "nsfw",
     "allowNoCredit", "allowDerivatives", "allowDifferentLicense", "allowCommercialUse", "ids", "token",
@@ -125,146 +123,9 @@ class CatalogRead(BasePermission):
         return not settings.CATALOG_PRIVATE or bool(request.user and request.user.is_authenticated)
 
 
-def public_id(civitai_id: int | None, pk: int) -> int:
-    return civitai_id if civitai_id else -pk
-
-
 def lookup(public: int) -> Q:
     """A row by the id this surface gives it: Civitai's, or the negated catalog id of a row Civitai never named."""
     return Q(civitai_id=public) if public > 0 else Q(pk=-public, civitai_id__isnull=True)
-
-
-def iso(value: datetime | None) -> str | None:
-    """Civitai's date spelling: UTC, milliseconds, Z."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-# --- Shapes ----------------------------------------------------------------------------------------------
-
-
-def image_json(image: dict[str, Any]) -> dict[str, Any]:
-    """An image row (selectors.IMAGE_ROW) as Civitai shows it."""
-    meta: dict[str, Any] | None = None
-    seed = image["seed"]
-    columns = {
-        "prompt": image["prompt"],
-        "negativePrompt": image["negative_prompt"],
-        "sampler": image["sampler"],
-        "steps": image["steps"],
-        "cfgScale": image["cfg_scale"],
-        "seed": int(seed) if seed.lstrip("-").isdecimal() else None,
-        "Size": image["size"],
-        "Model": image["model_name"],
-        "Model hash": image["model_hash"],
-    }
-    present = {k: v for k, v in columns.items() if v not in ("", None)}
-    if present or image["meta"]:
-        meta = {**(image["meta"] or {}), **present}
-    return {
-        "id": image["civitai_id"] or -image["id"],
-        "url": image["url"],
-        "nsfw": NSFW_WORDS.get(image["nsfw_level"], "X"),
-        "nsfwLevel": image["nsfw_level"],
-        "width": image["width"],
-        "height": image["height"],
-        "hash": image["blurhash"] or None,
-        "type": image["media_type"] or "image",
-        "meta": meta,
-    }
-
-
-def file_json(file: dict[str, Any]) -> dict[str, Any]:
-    """A file row (selectors.FILE_ROW) as Civitai shows it."""
-    size = file["size_bytes"]
-    return {
-        "id": file["civitai_id"] or -file["id"],
-        "name": file["name"],
-        "sizeKB": size / 1024 if size is not None else None,
-        "type": file["kind"] or "Model",
-        "metadata": {
-            "fp": file["precision"] or None,
-            "size": file["size_type"] or None,
-            "format": file["format"] or None,
-        },
-        "pickleScanResult": file["pickle_scan_result"] or "Pending",
-        "pickleScanMessage": file["pickle_scan_message"] or None,
-        "virusScanResult": file["virus_scan_result"] or "Pending",
-        "virusScanMessage": file["virus_scan_message"] or None,
-        "scannedAt": iso(file["scanned_at"]),
-        "hashes": civitai_hashes(file),
-        "downloadUrl": file["download_url"] or None,
-        "primary": file["is_primary"],
-    }
-
-
-def version_json(version: dict[str, Any], model_id: int) -> dict[str, Any]:
-    """A version row with its files and images (selectors.version_rows) as Civitai shows it; `model_id` is the
-    model's public id."""
-    return {
-        "id": public_id(version["civitai_id"], version["id"]),
-        "modelId": model_id,
-        "name": version["name"],
-        "createdAt": iso(version["source_created_at"]),
-        "updatedAt": iso(version["source_updated_at"]),
-        "publishedAt": iso(version["published_at"]),
-        "trainedWords": list(version["trained_words"] or []),
-        "baseModel": version["base_model"] or "Other",
-        "baseModelType": version["base_model_type"] or None,
-        "earlyAccessTimeFrame": version["early_access_days"] or 0,
-        "description": version["description"] or None,
-        "stats": {
-            "downloadCount": version["download_count"],
-            "ratingCount": version["rating_count"],
-            "rating": version["rating"],
-            "thumbsUpCount": version["thumbs_up_count"],
-            "thumbsDownCount": version["thumbs_down_count"],
-        },
-        "files": [file_json(f) for f in version["files"]],
-        "images": [image_json(i) for i in version["images"]],
-        "downloadUrl": version["download_url"] or None,
-    }
-
-
-def model_json(model: Model, tags: list[str], versions: list[dict[str, Any]]) -> dict[str, Any]:
-    """A model with its tag names and version rows (selectors.model_parts) as Civitai shows it."""
-    model_id = public_id(model.civitai_id, model.pk)
-    data: dict[str, Any] = {
-        "id": model_id,
-        "name": model.name,
-        "description": model.description or None,
-        "type": model.type,
-        "poi": model.poi,
-        "nsfw": model.nsfw,
-        "nsfwLevel": model.nsfw_level,
-        "allowNoCredit": model.allow_no_credit,
-        "allowCommercialUse": model.allow_commercial_use,
-        "allowDerivatives": model.allow_derivatives,
-        "allowDifferentLicense": model.allow_different_license,
-        "stats": {
-            "downloadCount": model.download_count,
-            "favoriteCount": model.favorite_count,
-            "thumbsUpCount": model.thumbs_up_count,
-            "thumbsDownCount": model.thumbs_down_count,
-            "commentCount": model.comment_count,
-            "ratingCount": model.rating_count,
-            "rating": model.rating,
-            "tippedAmountCount": model.tipped_amount_count,
-        },
-        "tags": tags,
-        "mode": MODES.get(model.availability),
-        "modelVersions": [version_json(v, model_id) for v in versions],
-    }
-    if model.creator is not None:
-        data["creator"] = {"username": model.creator.username, "image": model.creator.image_url or None}
-    return data
-
-
-def models_json(models: list[Model]) -> list[dict[str, Any]]:
-    """Models as Civitai shows them, their tags and versions read in four queries for all of them."""
-    parts = model_parts([m.pk for m in models])
-    return [model_json(m, *parts[m.pk]) for m in models]
 
 
 # --- Parameters ------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
-from ingest.sanitize import sanitize_html
+from catalog.sanitize import sanitize_html
 
 register = template.Library()
 

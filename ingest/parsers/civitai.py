@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from catalog.sanitize import sanitize_html
 from ingest.errors import ParseError
 from ingest.parsers.common import (
     Obj,
@@ -20,7 +21,6 @@ from ingest.parsers.common import (
     to_int,
 )
 from ingest.records import CreatorRecord, FileRecord, ImageRecord, ModelRecord, TagRecord, VersionRecord
-from ingest.sanitize import sanitize_html
 
 MODES = {"archived": "archived", "takendown": "taken_down"}
 MAX_TEXT = 200_000

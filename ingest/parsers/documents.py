@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from catalog import json_read
+from catalog import json_read, sanitize
 from ingest.errors import ParseError
 from ingest.parsers.civitai import (
     civitai_parse_creator,
@@ -42,7 +42,7 @@ _HERE = Path(__file__).parent
 PARSERS_DIGEST = hashlib.sha256(
     b"".join(
         p.read_bytes()
-        for p in [*sorted(_HERE.glob("*.py")), _HERE.parent / "records.py", _HERE.parent / "sanitize.py"]
+        for p in [*sorted(_HERE.glob("*.py")), _HERE.parent / "records.py", Path(sanitize.__file__)]
     )
 ).hexdigest()
 

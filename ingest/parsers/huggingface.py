@@ -8,10 +8,10 @@ from typing import Any
 import markdown
 import yaml
 
+from catalog.sanitize import sanitize_html
 from ingest.errors import ParseError
 from ingest.parsers.common import Obj, clean_text, http_url
 from ingest.records import CreatorRecord, FileRecord, ModelRecord, VersionRecord
-from ingest.sanitize import sanitize_html
 
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 # huggingface_hub's REGEX_YAML_BLOCK: front matter may follow leading blank lines.

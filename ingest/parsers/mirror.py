@@ -12,6 +12,7 @@ import re
 from pathlib import PurePosixPath
 from urllib.parse import parse_qs, urlsplit
 
+from catalog.sanitize import sanitize_html
 from ingest.errors import ParseError
 from ingest.parsers.common import (
     clean_text,
@@ -22,7 +23,6 @@ from ingest.parsers.common import (
     to_int,
 )
 from ingest.records import FileRecord, ImageRecord, ModelRecord, VersionRecord
-from ingest.sanitize import sanitize_html
 
 DETAILS_HEADING = "\n### 三、详情\n"
 OVERVIEW_HEADING = "### 一、模型概述"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from catalog.sanitize import sanitize_html
 from ingest.parsers.common import (
     commercial_use,
     image_id_from_url,
@@ -17,7 +18,6 @@ from ingest.parsers.common import (
     parse_datetime,
 )
 from ingest.parsers.documents import parse_document
-from ingest.sanitize import sanitize_html
 from ingest.writer import model_upsert
 from tests.conftest import CORPUS
 from tests.factories import ModelFactory, ModelVersionFactory
