@@ -1,27 +1,22 @@
-"""Django admin: curate models (hide, feature, merge, re-sync), browse versions, files, images and ingest runs."""
+"""Django admin: curate models (hide, feature, merge), browse versions, files, images, tags and creators. (Ingest
+runs, the ingest form and re-sync are the ingest app's: ingest/admin.py.)"""
 
 from __future__ import annotations
 
-from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.core.exceptions import PermissionDenied
 from django.db import models as db_models
 from django.db import transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
-from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
 from django.utils.html import format_html
 
 from catalog import services
 from catalog.models import (
     Creator,
     Image,
-    IngestRun,
     Model,
     ModelFile,
     ModelVersion,
@@ -164,7 +159,7 @@ class ModelAdmin(CatalogDataAdmin):
     autocomplete_fields = ["creator", "tags"]
     readonly_fields = ["created_at", "updated_at", "image_count", "published_at", "last_version_at"]
     inlines = [ModelVersionInline, SourceRecordInline]
-    actions = ["hide", "unhide", "feature", "unfeature", "resync", "merge"]
+    actions = ["hide", "unhide", "feature", "unfeature", "merge"]
     list_per_page = 50
     show_full_result_count = (
         False  # an exact COUNT(*) over 100,000 filtered rows on every page is wasted work
@@ -229,7 +224,7 @@ class ModelAdmin(CatalogDataAdmin):
     def cover(self, obj: Model) -> str:
         return _thumbnail(getattr(obj, "cover_thumbnail", None))
 
-    def _log(self, request, models, message: str) -> None:
+    def log_bulk(self, request, models, message: str) -> None:
         """A bulk action in each model's admin History, as a change made by this user."""
         LogEntry.objects.log_actions(request.user.pk, list(models), CHANGE, message)
 
@@ -237,52 +232,29 @@ class ModelAdmin(CatalogDataAdmin):
     def hide(self, request, queryset):
         models = list(queryset.filter(hidden=False))
         n = services.models_set_hidden(models=queryset, hidden=True)
-        self._log(request, models, "Hidden (bulk action).")
+        self.log_bulk(request, models, "Hidden (bulk action).")
         self.message_user(request, f"Hid {n} model(s).")
 
     @admin.action(description="Unhide selected models")
     def unhide(self, request, queryset):
         models = list(queryset.filter(hidden=True))
         n = services.models_set_hidden(models=queryset, hidden=False)
-        self._log(request, models, "Shown again (bulk action).")
+        self.log_bulk(request, models, "Shown again (bulk action).")
         self.message_user(request, f"Unhid {n} model(s).")
 
     @admin.action(description="Feature selected models")
     def feature(self, request, queryset):
         models = list(queryset.filter(featured=False))
         n = services.models_set_featured(models=queryset, featured=True)
-        self._log(request, models, "Featured (bulk action).")
+        self.log_bulk(request, models, "Featured (bulk action).")
         self.message_user(request, f"Featured {n} model(s).")
 
     @admin.action(description="Stop featuring selected models")
     def unfeature(self, request, queryset):
         models = list(queryset.filter(featured=True))
         n = services.models_set_featured(models=queryset, featured=False)
-        self._log(request, models, "No longer featured (bulk action).")
+        self.log_bulk(request, models, "No longer featured (bulk action).")
         self.message_user(request, f"Stopped featuring {n} model(s).")
-
-    @admin.action(description="Re-sync selected models from their source")
-    def resync(self, request, queryset):
-        from ingest.tasks import models_resync_queue
-
-        models = list(queryset)
-        run = models_resync_queue(
-            model_ids=[m.pk for m in models], requested_by=request.user, after_response=True
-        )
-        if run is None:
-            self.message_user(
-                request, "None of these models came from Civitai or HuggingFace.", messages.WARNING
-            )
-            return
-        self._log(request, models, f"Re-sync asked (ingest run #{run.pk}).")
-        if settings.CELERY_TASK_ALWAYS_EAGER:
-            self.message_user(
-                request,
-                f"Re-sync started as ingest run #{run.pk} in this process, after this page (no task queue is "
-                "configured): its page shows how it went.",
-            )
-        else:
-            self.message_user(request, f"Queued re-sync as ingest run #{run.pk}: a worker runs it.")
 
     @admin.action(description="Merge selected models into the oldest one")
     def merge(self, request, queryset):
@@ -304,7 +276,7 @@ class ModelAdmin(CatalogDataAdmin):
             return TemplateResponse(request, "admin/catalog/model/merge_confirmation.html", context)
         target = services.model_merge(target=target, duplicates=duplicates)
         names = ", ".join(f"“{d.name}” (#{d.pk})" for d in duplicates)
-        self._log(request, [target], f"Merged {names} into this model.")
+        self.log_bulk(request, [target], f"Merged {names} into this model.")
         self.message_user(request, f"Merged {len(duplicates)} model(s) into “{target.name}” (#{target.pk}).")
         return None
 
@@ -403,101 +375,3 @@ class SourceRecordAdmin(CatalogDataAdmin):
     list_select_related = ["model"]
     search_fields = ["external_id", "url", "model__name"]
     raw_id_fields = ["model"]
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        if isinstance(data, list | tuple):
-            return [super(MultipleFileField, self).clean(d, initial) for d in data]
-        return [super().clean(data, initial)] if data else []
-
-
-class IngestForm(forms.Form):
-    """What an admin asks to ingest: sources typed one a line, and/or uploaded files."""
-
-    sources = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
-        required=False,
-        label="URLs and ids",
-        help_text="One a line: https://civitai.com/models/1069, a version id, owner/repo on HuggingFace.",
-    )
-    files = MultipleFileField(required=False, label="Files")
-    model_type = forms.CharField(
-        required=False, label="Type for mirror pages", help_text="e.g. LORA (optional)"
-    )
-
-    def clean(self):
-        data = super().clean()
-        lines = [line.strip() for line in (data.get("sources") or "").splitlines() if line.strip()]
-        if len(lines) > 1000:
-            raise forms.ValidationError("At most 1,000 sources at once.")
-        from ingest.errors import IngestError
-        from ingest.pipeline import remote_source_check
-
-        refused = []
-        for line in lines:
-            try:
-                remote_source_check(line)
-            except IngestError as exc:
-                refused.append(f"{line[:200]}: {exc.message}")
-        if refused:
-            raise forms.ValidationError(refused)
-        data["source_list"] = lines
-        if not lines and not data.get("files"):
-            raise forms.ValidationError("Give at least one URL, id or file.")
-        return data
-
-
-@admin.register(IngestRun)
-class IngestRunAdmin(admin.ModelAdmin):
-    formfield_overrides = URL_FIELDS
-    list_display = [
-        "id", "kind", "status", "created_count", "updated_count", "unchanged_count", "failed_count", "queued_at",
-        "finished_at",
-    ]  # fmt: skip
-    list_filter = ["status", "kind"]
-    readonly_fields = [f.name for f in IngestRun._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def get_urls(self):
-        custom = [
-            path("ingest/", self.admin_site.admin_view(self.ingest_view), name="catalog_ingestrun_ingest"),
-        ]
-        return custom + super().get_urls()
-
-    def ingest_view(self, request: HttpRequest):
-        """The ingest form: queue an ingest run of typed sources and uploaded files."""
-        from ingest.pipeline import uploads_save
-        from ingest.tasks import ingest_run_queue
-
-        if not request.user.has_perm("catalog.change_model"):
-            raise PermissionDenied
-        form = IngestForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            sources = form.cleaned_data["source_list"] + uploads_save(form.cleaned_data["files"])
-            with transaction.atomic():
-                run = ingest_run_queue(
-                    kind="ingest",
-                    sources=sources,
-                    requested_by=request.user,
-                    model_type=form.cleaned_data["model_type"],
-                )
-            self.message_user(request, f"Queued ingest run #{run.pk} for {len(sources)} source(s).")
-            return redirect("admin:catalog_ingestrun_change", run.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "form": form,
-            "title": "Ingest models",
-            "opts": self.opts,
-        }
-        return TemplateResponse(request, "admin/catalog/ingestrun/ingest_form.html", context)

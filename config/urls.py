@@ -15,6 +15,7 @@ urlpatterns = [
     # Sign in and out (a private catalog sends every visitor here first): Django's own views, any active user.
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/", include("ingest.urls")),
     path("api/", include("catalog.api.urls")),
     path("", include("catalog.urls")),
 ]

@@ -10,7 +10,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from rest_framework import serializers
 
-from catalog.models import Creator, Image, IngestRun, Model, ModelFile, ModelVersion, Tag, civitai_hashes
+from catalog.models import Creator, Image, Model, ModelFile, ModelVersion, Tag, civitai_hashes
 
 
 class OptionalURLField(serializers.URLField):
@@ -145,39 +145,6 @@ class ModelSerializer(ModelBriefSerializer):
             "source_url",
             "versions",
         ]
-
-
-class IngestRunSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = IngestRun
-        fields = [
-            "id", "kind", "sources", "status", "created_count", "updated_count", "unchanged_count", "failed_count",
-            "errors", "warnings", "attempts", "notes", "queued_at", "started_at", "finished_at",
-        ]  # fmt: skip
-
-
-class IngestRequestSerializer(serializers.Serializer):
-    """POST /api/ingest: what to ingest."""
-
-    sources = serializers.ListField(
-        child=serializers.CharField(max_length=2048, allow_blank=False), min_length=1, max_length=1000
-    )
-    type = serializers.CharField(max_length=64, required=False, allow_blank=True)
-
-    def validate_sources(self, sources: list[str]) -> list[str]:
-        """Civitai and HuggingFace URLs and ids only: a path on the server is refused, naming it."""
-        from ingest.errors import IngestError
-        from ingest.pipeline import remote_source_check
-
-        errors = {}
-        for i, source in enumerate(sources):
-            try:
-                remote_source_check(source.strip())
-            except IngestError as exc:
-                errors[i] = [f"{source[:200]!r}: {exc.message}"]
-        if errors:
-            raise serializers.ValidationError(errors)
-        return [source.strip() for source in sources]
 
 
 class HashLookupSerializer(serializers.Serializer):

@@ -1,6 +1,6 @@
 """The catalog's own API (/api/) and its OpenAPI schema."""
 
-from django.urls import include, path, re_path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -13,12 +13,10 @@ router.register("files", views.FileViewSet, basename="file")
 router.register("images", views.ImageViewSet, basename="image")
 router.register("tags", views.TagViewSet, basename="tag")
 router.register("creators", views.CreatorViewSet, basename="creator")
-router.register("ingest-runs", views.IngestRunViewSet, basename="ingestrun")
 
 app_name = "api"
 
 urlpatterns = [
-    re_path(r"^ingest/?$", views.IngestView.as_view(), name="ingest"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("v1/", include("catalog.api.civitai_urls")),

@@ -1,5 +1,5 @@
-"""The catalog's own REST API under /api/: models, versions, files, images, tags, creators, hash lookups,
-ingest runs, and POST /api/ingest."""
+"""The catalog's own REST API under /api/: models, versions, files, images, tags, creators and hash lookups.
+(Ingest runs and POST /api/ingest are the ingest app's: ingest/api.py.)"""
 
 from __future__ import annotations
 
@@ -8,20 +8,18 @@ from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from kombu.exceptions import OperationalError as BrokerError
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
-from rest_framework.views import APIView
 
 from catalog.api import serializers as s
 from catalog.filters import ModelFilterSet
 from catalog.hashes import HEX as HASH
-from catalog.models import Creator, Image, IngestRun, Model, ModelFile, ModelVersion, Tag
+from catalog.models import Creator, Image, Model, ModelFile, ModelVersion, Tag
 from catalog.pagination import BadCursor
 from catalog.selectors import (
     MAX_ID,
@@ -47,22 +45,6 @@ class ReadPermission(permissions.BasePermission):
         if settings.CATALOG_PRIVATE:
             return bool(request.user and request.user.is_authenticated)
         return request.method in permissions.SAFE_METHODS
-
-
-class TokenOrStaff(permissions.BasePermission):
-    """A DRF token (managed in admin), or an admin session."""
-
-    message = "This needs an API token (Authorization: Token <key>) or an admin session."
-
-    def has_permission(self, request, view):
-        user = request.user
-        return bool(user and user.is_authenticated and (request.auth is not None or user.is_staff))
-
-
-class ServiceUnavailable(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The task queue is not reachable; try again shortly."
-    default_code = "service_unavailable"
 
 
 class Cursor(CursorPagination):
@@ -321,40 +303,3 @@ class CreatorViewSet(StrictParamsMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = s.CreatorSerializer
     pagination_class = UsernameCursor
     queryset = Creator.objects.all()
-
-
-class IngestRunViewSet(StrictParamsMixin, viewsets.ReadOnlyModelViewSet):
-    """Ingest runs (a token or an admin session): status, counts, and each failure with its input."""
-
-    permission_classes = [TokenOrStaff]
-    serializer_class = s.IngestRunSerializer
-    pagination_class = Cursor
-    queryset = IngestRun.objects.all()
-
-
-class IngestView(APIView):
-    """POST /api/ingest {"sources": [...]}: queue an ingest run and answer it (202)."""
-
-    permission_classes = [TokenOrStaff]
-
-    @extend_schema(request=s.IngestRequestSerializer, responses={202: s.IngestRunSerializer})
-    def post(self, request: Request) -> Response:
-        from ingest.runs import ingest_run_create
-        from ingest.tasks import ingest_run_dispatch
-
-        body = s.IngestRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        run = ingest_run_create(
-            kind="ingest",
-            sources=body.validated_data["sources"],
-            requested_by=request.user,
-            model_type=body.validated_data.get("type", ""),
-        )
-        try:
-            ingest_run_dispatch(run)
-        except BrokerError as exc:
-            raise ServiceUnavailable(
-                f"The task queue is not reachable, so ingest run #{run.pk} could not start; try again shortly."
-            ) from exc
-        run.refresh_from_db()
-        return Response(s.IngestRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
