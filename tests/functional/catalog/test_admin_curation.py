@@ -1,19 +1,15 @@
-"""Curation as an admin meets it: merge asks first and leaves nothing dangling, re-sync answers at once, and every
-bulk action is in each model's History."""
+"""Curation as an admin meets it: merge asks first and leaves nothing dangling, and every bulk action is in each
+model's History."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.auth import get_user_model
-from django.test import Client
 from django.urls import reverse
 
-from catalog.models import IngestRun, MergedModel, Model
-from tests.conftest import CORPUS
+from catalog.models import MergedModel, Model
 from tests.factories import ImageFactory, ModelFactory, ModelVersionFactory
 
 CHANGELIST = "admin:catalog_model_changelist"
@@ -84,38 +80,3 @@ def test_bulk_actions_are_in_each_models_history(admin_client) -> None:
     assert history(models[0]) == ["Hidden (bulk action).", "Featured (bulk action)."]
     assert history(models[1]) == ["Hidden (bulk action)."]
     assert LogEntry.objects.get(object_id=str(models[1].pk)).user.username == "admin"
-
-
-@pytest.mark.django_db(transaction=True)
-def test_resync_without_a_task_queue_answers_first_and_runs_after(settings, httpserver) -> None:
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    settings.CIVITAI_BASE_URL = httpserver.url_for("").rstrip("/")
-    settings.INGEST_ALLOWED_HOSTS = ["127.0.0.1"]
-    twin = CORPUS / "mirror-pages" / "Checkpoint.rank-02594.dl-362.rating-1.5.Moto_Rider.json"
-
-    def slow(request):
-        time.sleep(1.5)  # a source that takes its time: the admin's page must not wait for it
-        from werkzeug import Response
-
-        return Response(twin.read_bytes(), content_type="application/json")
-
-    httpserver.expect_request("/api/v1/models/52645").respond_with_handler(slow)
-    model = ModelFactory(civitai_id=52645, name="Old name")
-    admin = Client()
-    admin.force_login(get_user_model().objects.create_superuser("boss", "b@example.org", "pw"))
-    started = time.monotonic()
-    response = act(admin, "resync", [model])
-    answered = time.monotonic() - started
-    run = IngestRun.objects.get(kind="resync")
-    assert (
-        f"Re-sync started as ingest run #{run.pk} in this process, after this page"
-        in response.content.decode()
-    )
-    assert answered < 1.5  # the page came before the source answered
-    deadline = time.monotonic() + 30
-    while IngestRun.objects.get(pk=run.pk).status in ("queued", "running") and time.monotonic() < deadline:
-        time.sleep(0.1)
-    run.refresh_from_db()
-    assert run.status == "succeeded", (run.status, run.errors)
-    assert Model.objects.get(pk=model.pk).name == "Moto Rider"
-    assert history(model) == [f"Re-sync asked (ingest run #{run.pk})."]
