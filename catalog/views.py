@@ -184,7 +184,9 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """The 500 page; JSON under /api/."""
+    """The 500 page; JSON under /api/ (Civitai's error shape under /api/v1/)."""
+    if request.path.startswith("/api/v1/"):
+        return JsonResponse({"error": "Server error; it was logged."}, status=500)
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Server error; it was logged."}, status=500)
     return render(request, "500.html", status=500)

@@ -86,3 +86,32 @@ def test_the_catalogs_own_crawler_brings_every_model_from_another_catalog(live_s
         crawled = [record for _, record in crawl_civitai(fetcher, {}, limit=None)]
     assert sorted(record.civitai_id for record in crawled) == sorted([safe.civitai_id, mature.civitai_id])
     assert {record.name: record.nsfw for record in crawled} == {"Safe one": False, "Mature one": True}
+
+
+def test_throttled_and_unauthenticated_answers_are_civitai_json_too(client, settings, monkeypatch) -> None:
+    from rest_framework.throttling import AnonRateThrottle
+
+    ModelFactory()
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "1/minute"})
+    assert client.get("/api/v1/models").status_code == 200
+    throttled = client.get("/api/v1/models")
+    assert throttled.status_code == 429
+    assert throttled.json()["error"].startswith("Request was throttled.")
+    assert client.get("/api/models/").json()["detail"].startswith("Request was throttled.")  # DRF's own shape
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "1000/minute"})
+    settings.CATALOG_PRIVATE = True
+    private = client.get("/api/v1/models")
+    assert private.status_code == 401
+    assert private.json() == {"error": "Authentication credentials were not provided."}
+
+
+def test_a_server_error_under_api_v1_is_civitai_json(rf) -> None:
+    import json
+
+    from catalog.views import server_error
+
+    response = server_error(rf.get("/api/v1/models"))
+    assert (response.status_code, json.loads(response.content)) == (
+        500,
+        {"error": "Server error; it was logged."},
+    )
