@@ -795,9 +795,8 @@ def _order_versions(model: Model, order: list[ModelVersion] | None, *, held: lis
     )
     by_pk = {v.pk: v for v in versions}
     ordered = [by_pk[pk] for pk in placed_ids if pk in by_pk]
-    for version in sorted(
-        (v for v in versions if v.pk not in set(placed_ids)), key=_version_when, reverse=True
-    ):
+    placed = set(placed_ids)
+    for version in sorted((v for v in versions if v.pk not in placed), key=_version_when, reverse=True):
         when = _version_when(version)
         at = next((i for i, other in enumerate(ordered) if _version_when(other) < when), len(ordered))
         ordered.insert(at, version)

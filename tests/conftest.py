@@ -34,6 +34,28 @@ def fresh_cache():
     cache.clear()
 
 
+def admin_action(client, action: str, models, **extra):
+    """An admin's bulk action on these models from the model changelist, as the admin's form posts it."""
+    from django.urls import reverse
+
+    return client.post(
+        reverse("admin:catalog_model_changelist"),
+        {"action": action, "_selected_action": [m.pk for m in models], **extra},
+        follow=True,
+    )
+
+
+def admin_history(model) -> list[str]:
+    """The change messages of a model's admin History, oldest first."""
+    from django.contrib.admin.models import CHANGE, LogEntry
+
+    return list(
+        LogEntry.objects.filter(object_id=str(model.pk), action_flag=CHANGE)
+        .order_by("pk")
+        .values_list("change_message", flat=True)
+    )
+
+
 def redis_cache_settings(location: str) -> dict:
     """CACHES for the catalog's Redis cache (as the settings make it from a redis CACHE_URL) at `location`."""
     from django.conf import settings

@@ -6,29 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from django.contrib.admin.models import CHANGE, LogEntry
-from django.urls import reverse
+from django.contrib.admin.models import LogEntry
 
 from catalog.models import MergedModel, Model
+from tests.conftest import admin_action, admin_history
 from tests.factories import ImageFactory, ModelFactory, ModelVersionFactory
 
 CHANGELIST = "admin:catalog_model_changelist"
-
-
-def act(client, action: str, models, **extra) -> object:
-    return client.post(
-        reverse(CHANGELIST),
-        {"action": action, "_selected_action": [m.pk for m in models], **extra},
-        follow=True,
-    )
-
-
-def history(model: Model) -> list[str]:
-    return list(
-        LogEntry.objects.filter(object_id=str(model.pk), action_flag=CHANGE)
-        .order_by("pk")
-        .values_list("change_message", flat=True)
-    )
 
 
 @pytest.mark.django_db
@@ -37,7 +21,7 @@ def test_merge_asks_first_and_warns_when_types_and_base_models_differ(admin_clie
     ModelVersionFactory(model=lora, base_model="SD 1.5")
     embedding = ModelFactory(name="Inkwash embedding", type="TextualInversion")
     ModelVersionFactory(model=embedding, base_model="SDXL 1.0")
-    page = act(admin_client, "merge", [lora, embedding]).content.decode()
+    page = admin_action(admin_client, "merge", [lora, embedding]).content.decode()
     assert "Merge models?" in page
     assert "Their types differ: Inkwash is LORA, Inkwash embedding is TextualInversion." in page
     assert "Their base models differ: Inkwash: SD 1.5; Inkwash embedding: SDXL 1.0." in page
@@ -53,9 +37,9 @@ def test_a_confirmed_merge_leaves_old_urls_and_ids_leading_to_the_survivor(admin
     ImageFactory(version=old_version)
     old_card = dup.get_absolute_url()
 
-    page = act(admin_client, "merge", [keep, dup]).content.decode()
+    page = admin_action(admin_client, "merge", [keep, dup]).content.decode()
     assert "Aurora (copy)" in page and "Yes, merge them" in page
-    done = act(admin_client, "merge", [keep, dup], confirm="yes")
+    done = admin_action(admin_client, "merge", [keep, dup], confirm="yes")
     assert "Merged 1 model(s) into “Aurora”" in done.content.decode()
 
     keep.refresh_from_db()
@@ -69,14 +53,14 @@ def test_a_confirmed_merge_leaves_old_urls_and_ids_leading_to_the_survivor(admin
     assert client.get(f"/api/v1/models/{202}").json()["id"] == 101
     assert client.get(f"/api/models/{dup.pk}/").json()["id"] == keep.pk
     assert MergedModel.objects.get(pk=dup.pk).civitai_id == 202
-    assert history(keep) == [f"Merged “Aurora (copy)” (#{dup.pk}) into this model."]
+    assert admin_history(keep) == [f"Merged “Aurora (copy)” (#{dup.pk}) into this model."]
 
 
 @pytest.mark.django_db
 def test_bulk_actions_are_in_each_models_history(admin_client) -> None:
     models = [ModelFactory(), ModelFactory()]
-    act(admin_client, "hide", models)
-    act(admin_client, "feature", models[:1])
-    assert history(models[0]) == ["Hidden (bulk action).", "Featured (bulk action)."]
-    assert history(models[1]) == ["Hidden (bulk action)."]
+    admin_action(admin_client, "hide", models)
+    admin_action(admin_client, "feature", models[:1])
+    assert admin_history(models[0]) == ["Hidden (bulk action).", "Featured (bulk action)."]
+    assert admin_history(models[1]) == ["Hidden (bulk action)."]
     assert LogEntry.objects.get(object_id=str(models[1].pk)).user.username == "admin"

@@ -6,32 +6,15 @@ from __future__ import annotations
 import time
 
 import pytest
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
 from catalog.models import IngestRun, Model
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, admin_action, admin_history
 from tests.factories import ModelFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def act(client, action: str, models) -> object:
-    return client.post(
-        reverse("admin:catalog_model_changelist"),
-        {"action": action, "_selected_action": [m.pk for m in models]},
-        follow=True,
-    )
-
-
-def history(model: Model) -> list[str]:
-    return list(
-        LogEntry.objects.filter(object_id=str(model.pk), action_flag=CHANGE)
-        .order_by("pk")
-        .values_list("change_message", flat=True)
-    )
 
 
 def test_ingest_form_takes_urls_and_uploaded_files(admin_client, django_capture_on_commit_callbacks) -> None:
@@ -97,7 +80,7 @@ def test_resync_without_a_task_queue_answers_first_and_runs_after(settings, http
     admin = Client()
     admin.force_login(get_user_model().objects.create_superuser("boss", "b@example.org", "pw"))
     started = time.monotonic()
-    response = act(admin, "resync", [model])
+    response = admin_action(admin, "resync", [model])
     answered = time.monotonic() - started
     run = IngestRun.objects.get(kind="resync")
     assert (
@@ -111,4 +94,4 @@ def test_resync_without_a_task_queue_answers_first_and_runs_after(settings, http
     run.refresh_from_db()
     assert run.status == "succeeded", (run.status, run.errors)
     assert Model.objects.get(pk=model.pk).name == "Moto Rider"
-    assert history(model) == [f"Re-sync asked (ingest run #{run.pk})."]
+    assert admin_history(model) == [f"Re-sync asked (ingest run #{run.pk})."]
