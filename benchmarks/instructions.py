@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"unknown scenarios {unknown}: {', '.join(paths)}")
     paths_file = WORK / "paths.json"
     paths_file.write_text(json.dumps(paths))
-    env = production_env(answer_cache=False)
+    env = production_env()
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=args.root, env=env,
                    check=True)  # fmt: skip
     log(f"counting {args.root} on {total} models, {args.requests} requests a scenario")

@@ -55,6 +55,7 @@ def run(base: str, paths: list, *, concurrency: int, requests: int, duration: fl
     latencies: list[float] = []
     errors: list[str] = []
     statuses: dict[int, int] = {}
+    by_path: dict[str, list[float]] = {}
     deadline = time.perf_counter() + duration
 
     def client(number: int) -> None:
@@ -80,6 +81,7 @@ def run(base: str, paths: list, *, concurrency: int, requests: int, duration: fl
             elapsed = (time.perf_counter() - began) * 1000
             with lock:
                 latencies.append(elapsed)
+                by_path.setdefault(path, []).append(elapsed)
                 statuses[status] = statuses.get(status, 0) + 1
                 if not 200 <= status < 300:
                     errors.append(f"{path}: HTTP {status}")
@@ -92,13 +94,24 @@ def run(base: str, paths: list, *, concurrency: int, requests: int, duration: fl
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - began
-    return _result(latencies, errors, statuses, wall, busy=wall)
+    return _result(latencies, errors, statuses, wall, busy=wall, by_path=by_path)
 
 
 def _result(
-    latencies: list[float], errors: list[str], statuses: dict[int, int], wall: float, *, busy: float
+    latencies: list[float],
+    errors: list[str],
+    statuses: dict[int, int],
+    wall: float,
+    *,
+    busy: float,
+    by_path: dict[str, list[float]] | None = None,
 ) -> dict:
-    """What a run prints: counts, errors, requests per second over `busy` seconds, latency percentiles."""
+    """What a run prints: counts, errors, requests per second over `busy` seconds, latency percentiles, and where
+    several paths were asked, the one whose p95 was the worst."""
+    worst = {}
+    if by_path and len(by_path) > 1:
+        path = max(by_path, key=lambda p: percentile(by_path[p], 95))
+        worst = {"worst": {"path": path, "p95_ms": percentile(by_path[path], 95)}}
     return {
         "count": len(latencies),
         "errors": len(errors),
@@ -107,6 +120,7 @@ def _result(
         "seconds": round(wall, 3),
         "rps": round(len(latencies) / busy, 1) if busy else None,
         **summary(latencies),
+        **worst,
     }
 
 
@@ -119,6 +133,7 @@ def run_interleaved(targets: list[list], *, requests: int, duration: float) -> l
     latencies: list[list[float]] = [[] for _ in targets]
     errors: list[list[str]] = [[] for _ in targets]
     statuses: list[dict[int, int]] = [{} for _ in targets]
+    by_path: list[dict[str, list[float]]] = [{} for _ in targets]
     began = time.perf_counter()
     deadline = began + duration
     for n in range(requests):
@@ -145,6 +160,7 @@ def run_interleaved(targets: list[list], *, requests: int, duration: float) -> l
             errors[index].append(f"{path}: {type(exc).__name__}: {exc}")
             continue
         latencies[index].append((time.perf_counter() - start) * 1000)
+        by_path[index].setdefault(path, []).append(latencies[index][-1])
         statuses[index][response.status] = statuses[index].get(response.status, 0) + 1
         if not 200 <= response.status < 300:
             errors[index].append(f"{path}: HTTP {response.status}")
@@ -153,7 +169,7 @@ def run_interleaved(targets: list[list], *, requests: int, duration: float) -> l
         connection.close()
     # Each target's requests per second: one over its mean latency (the client waits on one server at a time).
     return [
-        _result(latencies[i], errors[i], statuses[i], wall, busy=sum(latencies[i]) / 1000)
+        _result(latencies[i], errors[i], statuses[i], wall, busy=sum(latencies[i]) / 1000, by_path=by_path[i])
         for i in range(len(targets))
     ]
 

@@ -31,7 +31,7 @@ URL_FIELDS = {db_models.URLField: {"assume_scheme": "https"}}
 
 class CatalogDataAdmin(admin.ModelAdmin):
     """An admin of the catalog's own data: whatever it saves or deletes tells the catalog it changed, so facet
-    counts and kept answers (catalog/answer_cache.py) are computed afresh once the change commits."""
+    counts are computed afresh once the change commits."""
 
     formfield_overrides = URL_FIELDS
 

@@ -10,72 +10,17 @@ case-insensitive lookup upper-cases its input and uses the plain B-tree index on
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Mapping, Sequence
-from typing import Any
-from urllib.parse import quote
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
-from django.db.models.base import ModelState
 from django.db.models.functions import Lower
-from django.db.models.signals import post_init, pre_init
-from django.urls import get_script_prefix, reverse
-from django.utils.http import RFC3986_SUBDELIMS
+from django.urls import reverse
 from django.utils.text import slugify
 
-
-class ModelType(models.TextChoices):
-    """Civitai's ModelType values known today (unknown ones from a source are kept as they come)."""
-
-    CHECKPOINT = "Checkpoint"
-    LORA = "LORA"
-    LOCON = "LoCon"
-    DORA = "DoRA"
-    TEXTUAL_INVERSION = "TextualInversion", "Textual Inversion"
-    HYPERNETWORK = "Hypernetwork"
-    AESTHETIC_GRADIENT = "AestheticGradient", "Aesthetic Gradient"
-    VAE = "VAE"
-    CONTROLNET = "Controlnet", "ControlNet"
-    UPSCALER = "Upscaler"
-    MOTION_MODULE = "MotionModule", "Motion Module"
-    POSES = "Poses"
-    WILDCARDS = "Wildcards"
-    WORKFLOWS = "Workflows"
-    OTHER = "Other"
-
-
-class Provider(models.TextChoices):
-    """Where a model's data came from."""
-
-    CIVITAI = "civitai", "Civitai"
-    HUGGINGFACE = "huggingface", "Hugging Face"
-    MIRROR = "mirror", "Mirror page"
-    MANUAL = "manual", "Manual"
-
-
-class Availability(models.TextChoices):
-    """A model's state at its source. The catalog never deletes a model that went away: it marks it."""
-
-    ACTIVE = "active", "Active"
-    ARCHIVED = "archived", "Archived"
-    TAKEN_DOWN = "taken_down", "Taken down"
-    REMOVED = "removed", "Removed"
-
-
-class NsfwLevel(models.IntegerChoices):
-    """Civitai's browsing levels (a bitmask on models; one level on an image)."""
-
-    NONE = 0, "Unrated"
-    PG = 1, "PG"
-    PG13 = 2, "PG-13"
-    R = 4, "R"
-    X = 8, "X"
-    XXX = 16, "XXX"
-    BLOCKED = 32, "Blocked"
-
+from catalog.choices import Availability, IngestRunStatus, MirrorStatus, ModelType, Provider
 
 HASH_FORMATS = {
     # field: (Civitai hash name, regex of the stored upper-case value)
@@ -104,21 +49,6 @@ class TimestampedModel(models.Model):
 
     class Meta:
         abstract = True
-
-    @classmethod
-    def from_db(cls, db: str | None, field_names: list[str], values: Sequence[Any]) -> TimestampedModel:
-        """An instance of a row read from the database, as Django's from_db makes it, without Model.__init__:
-        each value is put in the instance's __dict__ under its field's attname (where __init__ sets it, through
-        descriptors that store it there: these models' fields have no other kind), and a field not read stays
-        deferred. __init__ walks every field of the model for each row, which took a tenth of an API list of
-        100 models. Where a pre_init or post_init receiver listens for the class, Django's own is used."""
-        if pre_init.has_listeners(cls) or post_init.has_listeners(cls):
-            return super().from_db(db, field_names, values)
-        new = cls.__new__(cls)
-        new.__dict__.update(zip(field_names, values, strict=True))
-        state = new._state = ModelState()
-        state.adding, state.db = False, db
-        return new
 
 
 class Creator(TimestampedModel):
@@ -161,56 +91,17 @@ class Tag(TimestampedModel):
         return reverse("catalog:tag", kwargs={"name": self.name})
 
 
-_MODEL_URL_SENTINELS = (987654321, "slug-sentinel")
-
-
-@functools.lru_cache(maxsize=16)
-def _model_url_parts(script_prefix: str) -> tuple[str, str, str]:
-    """A model card's URL around its pk and slug, as reverse() gives it under this script prefix."""
-    pk, slug = _MODEL_URL_SENTINELS
-    url = reverse("catalog:model_detail", kwargs={"pk": pk, "slug": slug})
-    before, rest = url.split(str(pk), 1)
-    between, after = rest.split(slug, 1)
-    return before, between, after
-
-
 def model_url(pk: int, slug: str) -> str:
-    """A model card's URL: what reverse() gives, in a twentieth of its time (a list reverses one per model).
-    reverse() quotes a path character by character with RFC 3986's pchar as
-    safe, so the slug quoted alone is what it quotes; a slug the pattern cannot match (empty, or with a slash)
-    goes to reverse() and fails there as before."""
-    if not slug or "/" in slug:
-        return reverse("catalog:model_detail", kwargs={"pk": pk, "slug": slug})
-    before, between, after = _model_url_parts(get_script_prefix())
-    return f"{before}{int(pk)}{between}{quote(slug, safe=_PCHAR)}{after}"
-
-
-_PCHAR = RFC3986_SUBDELIMS + "/~:@"
-
-_CREATOR_URL_SENTINEL = "username-sentinel"
-
-
-@functools.lru_cache(maxsize=16)
-def _creator_url_parts(script_prefix: str) -> tuple[str, str]:
-    """A creator's URL around the username, as reverse() gives it under this script prefix."""
-    before, after = reverse("catalog:creator", kwargs={"username": _CREATOR_URL_SENTINEL}).split(
-        _CREATOR_URL_SENTINEL, 1
-    )
-    return before, after
+    """A model card's URL."""
+    return reverse("catalog:model_detail", kwargs={"pk": pk, "slug": slug})
 
 
 def creator_url(username: str) -> str:
-    """A creator's page: what reverse() gives, as model_url does (a list page shows a creator on every card).
-    Its pattern takes any text but an empty one, slashes included (`path:`), which reverse() quotes with the
-    same safe characters; an empty username goes to reverse() and fails there as before."""
-    if not username:
-        return reverse("catalog:creator", kwargs={"username": username})
-    before, after = _creator_url_parts(get_script_prefix())
-    return f"{before}{quote(username, safe=_PCHAR)}{after}"
+    """A creator's page."""
+    return reverse("catalog:creator", kwargs={"username": username})
 
 
-# The columns every sort index of Model carries beside its keys (Model.Meta.indexes; the date sorts' indexes in
-# migrations 0009, 0011 and 0015).
+# The columns every sort index of Model carries beside its keys (Model.Meta.indexes).
 SORT_INDEX_INCLUDE = ("name_lower", "hidden", "nsfw")
 
 
@@ -301,8 +192,7 @@ class Model(TimestampedModel):
         indexes = [
             # Each sort's index carries the lower-case name, hidden and nsfw (SORT_INDEX_INCLUDE): a search's
             # "name holds it" part walks the index of its order until a page of names holding the words is
-            # found, reading the names and flags from the index alone (catalog/filters.py: _search_rows,
-            # searched_in_order), and so does a list without NSFW models (the pages' default). Only PostgreSQL
+            # found, reading the names and flags from the index alone (catalog/search.py), and so does a list without NSFW models (the pages' default). Only PostgreSQL
             # keeps them.
             models.Index(
                 fields=["-download_count", "-id"], name="model_downloads_idx", include=SORT_INDEX_INCLUDE
@@ -312,9 +202,8 @@ class Model(TimestampedModel):
             ),
             models.Index(fields=["-rating", "-id"], name="model_rating_idx", include=SORT_INDEX_INCLUDE),
             models.Index(fields=["-image_count", "-id"], name="model_images_idx", include=SORT_INDEX_INCLUDE),
-            # The date sorts (unknown dates last) have their indexes in migrations 0005, 0009 and 0011
-            # (migrations/_postgresql.py): SQLite cannot say NULLS LAST in an index, and PostgreSQL needs it
-            # there to serve the sort.
+            # The date sorts (unknown dates last) have their indexes in the PostgreSQL-only migration: SQLite
+            # cannot say NULLS LAST in an index, and PostgreSQL serves the sort only from one that says it.
             models.Index(fields=["name", "id"], name="model_name_idx"),
             models.Index(fields=["name_lower"], name="model_name_lower_idx"),
             # Equality only: declared here, not with db_index, so PostgreSQL is not also given a LIKE-prefix
@@ -503,14 +392,6 @@ class ModelFile(TimestampedModel):
         return civitai_hashes({field: getattr(self, field) for field in HASH_FORMATS})
 
 
-class MirrorStatus(models.TextChoices):
-    """Whether an image has been copied into media storage."""
-
-    PENDING = "pending", "Pending"
-    MIRRORED = "mirrored", "Mirrored"
-    FAILED = "failed", "Failed"
-
-
 class Image(TimestampedModel):
     """A sample image of a version, with its generation metadata and, once mirrored, a local copy."""
 
@@ -590,16 +471,6 @@ class SourceRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.external_id}"
-
-
-class IngestRunStatus(models.TextChoices):
-    """The life of an ingest run."""
-
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    PARTIAL = "partial", "Partly failed"
-    FAILED = "failed", "Failed"
 
 
 class IngestRun(models.Model):

@@ -7,12 +7,10 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.core.cache import cache
-from django.db import connection
-from django.db.models import Case, Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from catalog.compiled import CompiledModels, CompiledQuery, IdsQuery
-from catalog.hashes import files_with_hash, hash_fields
+from catalog.hashes import files_with_hash
 from catalog.models import (
     HASH_FORMATS,
     CatalogVersion,
@@ -29,32 +27,21 @@ from catalog.models import (
 
 T = TypeVar("T")
 
-# The queries of a list's cards (model_cards): each model's newest versions, and those versions' first images.
-_NEWEST_VERSIONS = IdsQuery(
-    lambda ids: ModelVersion.objects.filter(position=0, model__id__any_of=ids)
-    .order_by("-id")
-    .values("id", "model_id", "base_model")
-)
-_COVERS = IdsQuery(
-    lambda ids: Image.objects.filter(position=0, version__id__any_of=ids)
-    .order_by("id")
-    .values("version_id", "url", "thumbnail", "blurhash")
-)
-
 
 def model_cards(models: list[Model]) -> list[Model]:
     """Gives each model what its card in a list shows besides its own columns: `card_version`, its newest version
     as a row ({"base_model": ...}, None without versions), with that version's first image as a row in "cover"
-    (None without images). Two queries for the whole list, without model instances and the ORM's prefetching,
-    which took half of a list page's time."""
+    (None without images). Two queries of plain rows for the whole list."""
     if not models:
         return models
     by_model: dict[int, dict] = {}
-    for version in _NEWEST_VERSIONS([m.pk for m in models]):
+    newest = ModelVersion.objects.filter(position=0, model_id__in=[m.pk for m in models]).order_by("-id")
+    for version in newest.values("id", "model_id", "base_model"):
         version["cover"] = None
         by_model.setdefault(version["model_id"], version)
     by_id = {version["id"]: version for version in by_model.values()}
-    for image in _COVERS(list(by_id)):
+    covers = Image.objects.filter(position=0, version_id__in=list(by_id)).order_by("id")
+    for image in covers.values("version_id", "url", "thumbnail", "blurhash"):
         if by_id[image["version_id"]]["cover"] is None:
             by_id[image["version_id"]]["cover"] = image
     for model in models:
@@ -106,8 +93,8 @@ IMAGE_ROW = (
 
 def version_rows(versions: QuerySet[ModelVersion], *extra: str) -> list[dict]:
     """Versions as plain rows (column: value), in the queryset's order, each with its "files" and "images" (by
-    position) as rows too, in three queries. For answers that show hundreds of rows (a Civitai-shaped page of 20
-    models holds ~450): model instances and the ORM's prefetching cost twice the time of the whole answer."""
+    position) as rows too, in three queries: plain rows, for answers that show hundreds of them (a Civitai-shaped
+    page of 20 models holds ~450)."""
     return with_files_and_images(list(versions.values(*VERSION_ROW, *extra)))
 
 
@@ -118,9 +105,11 @@ def with_files_and_images(rows: list[dict]) -> list[dict]:
     for row in rows:
         row["files"], row["images"] = [], []
         by_id[row["id"]] = row
-    for file in _FILES(list(by_id)):
+    files = ModelFile.objects.filter(version_id__in=list(by_id)).order_by("position", "id")
+    for file in files.values(*FILE_ROW):
         by_id[file["version_id"]]["files"].append(file)
-    for image in _IMAGES(list(by_id)):
+    images = Image.objects.filter(version_id__in=list(by_id)).order_by("position", "id")
+    for image in images.values(*IMAGE_ROW):
         by_id[image["version_id"]]["images"].append(image)
     return rows
 
@@ -131,47 +120,24 @@ def model_parts(model_ids: list[int], *version_extra: str) -> dict[int, tuple[li
     parts: dict[int, tuple[list[str], list[dict]]] = {pk: ([], []) for pk in model_ids}
     if not parts:
         return parts
-    for tag in _TAGS(model_ids):
-        parts[tag["model_id"]][0].append(tag["tag_name"])
-    if version_extra not in _VERSIONS:
-        _VERSIONS[version_extra] = IdsQuery(
-            lambda ids: ModelVersion.objects.filter(model__id__any_of=ids)
-            .order_by("model_id", "position", "-id")
-            .values(*VERSION_ROW, *version_extra)
-        )
-    for version in with_files_and_images(_VERSIONS[version_extra](model_ids)):
+    tags = Model.tags.through.objects.filter(model_id__in=model_ids).order_by("tag__name", "tag_id")
+    for model_id, name in tags.values_list("model_id", "tag__name"):
+        parts[model_id][0].append(name)
+    versions = ModelVersion.objects.filter(model_id__in=model_ids).order_by("model_id", "position", "-id")
+    for version in with_files_and_images(list(versions.values(*VERSION_ROW, *version_extra))):
         parts[version["model_id"]][1].append(version)
     return parts
 
 
-# The queries of model_parts and version_rows, compiled once (catalog/compiled.py).
-# A tag's name is read by its id for each of the models' tags (a subquery): joined, PostgreSQL hashed the whole
-# tag table for any list of more than a few models, growing with the tags.
-_TAGS = IdsQuery(
-    lambda ids: Model.tags.through.objects.filter(model__id__any_of=ids)
-    .annotate(tag_name=Subquery(Tag.objects.filter(pk=OuterRef("tag_id")).values("name")))
-    .order_by("tag_name", "tag_id")
-    .values("model_id", "tag_name")
-)
-_VERSIONS: dict[tuple[str, ...], IdsQuery] = {}  # by the columns asked besides VERSION_ROW
-_FILES = IdsQuery(
-    lambda ids: ModelFile.objects.filter(version__id__any_of=ids).order_by("position", "id").values(*FILE_ROW)
-)
-_IMAGES = IdsQuery(
-    lambda ids: Image.objects.filter(version__id__any_of=ids).order_by("position", "id").values(*IMAGE_ROW)
-)
-
-
 def model_detail(pk: int) -> Model:
     """One visible model with its creator and description (its card's header): model_parts gives the rest.
-    Raises Http404 when no visible model has this id. The query is compiled once (building and compiling it
-    took the ORM a fifth of a card's time)."""
+    Raises Http404 when no visible model has this id."""
     if not 0 < pk <= MAX_ID:  # an id no row can have (and beyond bigint PostgreSQL would compare as numeric)
         raise Http404(f"No model {pk}")
-    rows = _MODEL_DETAIL("detail", lambda pk: models_described(Model.objects.visible()).filter(pk=pk)[:1], pk)
-    if not rows:
+    model = models_described(Model.objects.visible()).filter(pk=pk).first()
+    if model is None:
         raise Http404(f"No model {pk}")
-    return rows[0]
+    return model
 
 
 def merged_into(*, pk: int | None = None, civitai_id: int | None = None) -> Model | None:
@@ -186,29 +152,13 @@ def merged_into(*, pk: int | None = None, civitai_id: int | None = None) -> Mode
 
 
 MAX_ID = 2**63 - 1
-# One model by its id (model_detail): the id is put in the compiled SQL's place of the stand-in.
-_MODEL_DETAIL = CompiledModels(lambda pk: (pk,), (-7_340_917_264_583,))
 
 
 def files_with_hash_rows(value: str) -> list[dict]:
     """Files of visible models with this hash (any kind), as FILE_ROW rows with their "version__model_id", by id,
     100 at most."""
-    return _FILES_WITH_HASH(value.strip().upper())
-
-
-def _hash_shape(value: str) -> tuple[tuple[str, ...] | None, tuple[str]]:
-    """Which hash columns a value can be (its length says), and a stand-in hash of the same shape."""
-    kinds = hash_fields(value)
-    stand_in = "A" * len(value)
-    return (kinds if kinds and kinds == hash_fields(stand_in) else None), (stand_in,)
-
-
-_FILES_WITH_HASH = CompiledQuery(
-    lambda value: ModelFile.objects.filter(files_with_hash(value), version__model__hidden=False)
-    .order_by("pk")
-    .values(*FILE_ROW, "version__model_id")[:100],
-    _hash_shape,
-)
+    files = ModelFile.objects.filter(files_with_hash(value.strip().upper()), version__model__hidden=False)
+    return list(files.order_by("pk").values(*FILE_ROW, "version__model_id")[:100])
 
 
 def files_by_hashes(hashes: list[str]) -> dict[str, list[ModelFile]]:
@@ -342,8 +292,6 @@ LICENCE_FILTERS = {
 
 
 def _facet_counts(qs: QuerySet[Model]) -> dict[str, list[tuple[str, int]]]:
-    if connection.vendor == "postgresql":
-        return _facet_counts_at_once(qs)
     ids = qs.order_by().values("pk")
     licence = qs.order_by().aggregate(**{name: Count("pk", filter=q) for name, q in LICENCE_FILTERS.items()})
     return {
@@ -372,60 +320,6 @@ def _facet_counts(qs: QuerySet[Model]) -> dict[str, list[tuple[str, int]]]:
         ),
         "licence": [(name, licence[name]) for name in LICENCE_FILTERS],
     }
-
-
-def _facet_counts_at_once(qs: QuerySet[Model]) -> dict[str, list[tuple[str, int]]]:
-    """The same counts in one PostgreSQL statement: the models the filters leave are found once (a search's
-    text match is the dear part) and every count reads them from there. Each row carries its rank in its facet,
-    in the database's own order (count, then value in its collation), as the queries above order them."""
-    flags = {name: f"licence_{name}" for name in LICENCE_FILTERS}
-    matching = (
-        qs.order_by()
-        .annotate(
-            **{
-                flags[name]: Case(When(q, then=Value(1)), default=Value(0))
-                for name, q in LICENCE_FILTERS.items()
-            }
-        )
-        .values("pk", "type", "availability", *flags.values())
-    )
-    sql, params = matching.query.sql_with_params()
-    version, tags, source = (
-        ModelVersion._meta.db_table,
-        Model.tags.through._meta.db_table,
-        SourceRecord._meta.db_table,
-    )
-    tag = Model.tags.field.related_model._meta.db_table
-    # Only table names, fixed names and Django's own compiled SQL are formatted in; values stay parameters.
-    licence = "".join(
-        f" UNION ALL SELECT 'licence', '{name}', COALESCE(SUM(m.{flag}), 0), {rank} FROM m"  # noqa: S608
-        for rank, (name, flag) in enumerate(flags.items())
-    )
-    statement = f"""
-        WITH m (id, type, availability, {", ".join(flags.values())}) AS MATERIALIZED ({sql})
-        SELECT 'type', m.type, COUNT(*), ROW_NUMBER() OVER (ORDER BY COUNT(*) DESC, m.type) FROM m GROUP BY m.type
-        UNION ALL SELECT 'availability', m.availability, COUNT(*),
-            ROW_NUMBER() OVER (ORDER BY COUNT(*) DESC, m.availability) FROM m GROUP BY m.availability
-        UNION ALL (SELECT 'base_model', v.base_model, COUNT(DISTINCT v.model_id),
-            ROW_NUMBER() OVER (ORDER BY COUNT(DISTINCT v.model_id) DESC, v.base_model) AS r FROM {version} v
-            JOIN m ON m.id = v.model_id WHERE v.base_model <> '' GROUP BY v.base_model ORDER BY r LIMIT 20)
-        UNION ALL (SELECT 'tag', t.name, COUNT(*), ROW_NUMBER() OVER (ORDER BY COUNT(*) DESC, t.name) AS r
-            FROM {tags} mt JOIN m ON m.id = mt.model_id JOIN {tag} t ON t.id = mt.tag_id GROUP BY t.name
-            ORDER BY r LIMIT 25)
-        UNION ALL SELECT 'provider', s.provider, COUNT(DISTINCT s.model_id),
-            ROW_NUMBER() OVER (ORDER BY COUNT(DISTINCT s.model_id) DESC, s.provider) FROM {source} s
-            JOIN m ON m.id = s.model_id GROUP BY s.provider
-        {licence}
-    """  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        rows = sorted(cursor.fetchall(), key=lambda row: (row[0], row[3]))
-    facets: dict[str, list[tuple[str, int]]] = {
-        name: [] for name in ("type", "base_model", "tag", "provider", "availability", "licence")
-    }
-    for facet, value, n, _ in rows:
-        facets[facet].append((value, int(n)))
-    return facets
 
 
 def _pairs(rows) -> list[tuple[str, int]]:

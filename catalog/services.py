@@ -13,11 +13,10 @@ from catalog.models import CatalogVersion, Image, MergedModel, Model, ModelFile,
 
 
 def catalog_changed() -> None:
-    """Say the catalog changed, so cached facet counts and kept answers (catalog/answer_cache.py) are computed
-    afresh in every process. Writers call it once their transaction commits
-    (`transaction.on_commit(catalog_changed)`)."""
+    """Say the catalog changed, so cached counts are computed afresh in every process. Writers call it once their
+    transaction commits (`transaction.on_commit(catalog_changed)`). A new catalog has no row yet: version 0."""
     if not CatalogVersion.objects.filter(pk=1).update(version=F("version") + 1):
-        CatalogVersion.objects.get_or_create(pk=1, defaults={"version": 2})
+        CatalogVersion.objects.get_or_create(pk=1, defaults={"version": 1})
 
 
 def model_search_text(model: Model) -> str:

@@ -14,6 +14,7 @@ from catalog.pagination import BadCursor
 
 PAGE_SIZE = 24
 FACET_FILTERS = ("type", "base_model", "tag", "provider", "availability")
+IMAGES_SHOWN = 12  # a version's images on its card until "Show all" is asked
 
 
 def model_list(request: HttpRequest) -> HttpResponse:
@@ -68,7 +69,7 @@ def _list_page(request: HttpRequest, *, heading: str, **fixed: str) -> HttpRespo
             "querystring": keep.urlencode(),
         },
     )
-    if not current:  # counts from before the latest change: not an answer to keep (catalog/answer_cache.py)
+    if not current:  # counts from before the latest change: not an answer to keep
         add_never_cache_headers(response)
     return response
 
@@ -90,6 +91,7 @@ def model_detail(request: HttpRequest, pk: int, slug: str = "") -> HttpResponse:
         "tags": tags,
         "versions": versions,
         "show_all_images": request.GET.get("images") == "all",
+        "images_shown": IMAGES_SHOWN,
     }
     return render(request, "catalog/model_detail.html", context)
 

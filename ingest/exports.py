@@ -16,9 +16,9 @@ from django.db.models import Prefetch
 from catalog.civitai_json import model_json
 from catalog.models import HASH_FORMATS, Model, SourceRecord
 from catalog.selectors import FILE_ROW, IMAGE_ROW, VERSION_ROW, models_with_everything
+from ingest.apply import COMMERCIAL_FLAGS, FILE_FIELDS, IMAGE_FIELDS, MODEL_FIELDS, VERSION_FIELDS
 from ingest.parsers.export import EXPORT_VERSION
 from ingest.records import CreatorRecord, FileRecord, ImageRecord, ModelRecord, VersionRecord
-from ingest.writer import COMMERCIAL_FLAGS, FILE_FIELDS, IMAGE_FIELDS, MODEL_FIELDS, VERSION_FIELDS
 
 CHUNK = 500
 PROVIDER_ORDER = {"civitai": 0, "huggingface": 1, "mirror": 2}

@@ -22,7 +22,6 @@ import httpcore
 import httpx
 from django.conf import settings
 
-from catalog import json_read
 from ingest.errors import FetchError, ParseError, TransientFetchError, UnsafeURLError
 from ingest.parsers.documents import Parsed, parse_json
 from ingest.parsers.huggingface import hf_repo_id_valid
@@ -46,7 +45,7 @@ class Response:
 
     def json(self) -> object:
         try:
-            return json_read.loads(self.body)
+            return json.loads(self.body)
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             raise ParseError(self.url, f"not JSON: {str(exc)[:200]}") from None
 

@@ -124,8 +124,8 @@ SEARCH_GIN_INDEXES = ("model_search_vector_idx", "model_name_trgm_idx", "model_n
 
 def search_indexes_merge() -> None:
     """Merge the new entries waiting in the search's GIN indexes into them (PostgreSQL's gin_clean_pending_list),
-    so that a search after an ingest reads the index alone: every search reads all of a pending list (migration
-    0013 says what it cost). A few milliseconds after a run. Skipped on SQLite; a database role that does not own
+    so that a search after an ingest reads the index alone: every search reads all of a pending list (catalog's
+    PostgreSQL-only migration). A few milliseconds after a run. Skipped on SQLite; a database role that does not own
     the indexes may not merge them, and is left to autovacuum (logged)."""
     if connection.vendor != "postgresql":
         return

@@ -8,19 +8,12 @@ field) overwrites what the catalog has, and a payload older than what it holds o
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-from dataclasses import dataclass, fields
-from datetime import UTC, datetime
-from enum import Enum
-from typing import Any
+from dataclasses import dataclass
 
-import orjson
 from django.db import DatabaseError, IntegrityError, InterfaceError, connection, transaction
-from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django.utils.text import slugify
 
 from catalog.models import (
     Availability,
@@ -32,49 +25,35 @@ from catalog.models import (
     ModelType,
     ModelVersion,
     SourceRecord,
-    Tag,
 )
 from catalog.services import (
     catalog_changed,
     model_aggregates_refresh,
     model_search_text_refresh,
-    search_text_join,
 )
+from ingest.apply import (
+    GONE,
+    IMAGE_FIELDS,
+    creator_apply,
+    model_apply,
+    older_than_held,
+    tags_apply,
+    tags_get_or_create,
+    value_set,
+    versions_apply,
+)
+from ingest.inserts import models_insert
 from ingest.records import (
     CreatorRecord,
-    FileRecord,
     ImageRecord,
     ModelRecord,
     RestoreRecord,
     TagRecord,
-    VersionRecord,
 )
 from ingest.restore import model_restore_extras
 from ingest.runs import CREATED, UNCHANGED, UPDATED
 
 logger = logging.getLogger(__name__)
-
-
-MODEL_FIELDS = [
-    "name", "type", "description", "nsfw", "nsfw_level", "poi", "minor", "allow_no_credit", "allow_derivatives",
-    "allow_different_license", "license", "download_count", "favorite_count", "thumbs_up_count",
-    "thumbs_down_count", "comment_count", "rating_count", "rating", "tipped_amount_count", "availability",
-    "source_availability", "civitai_id", "hf_repo_id",
-]  # fmt: skip
-VERSION_FIELDS = [
-    f.name
-    for f in fields(VersionRecord)
-    if f.name not in ("files", "images", "files_complete", "images_complete", "warnings")
-]
-FILE_FIELDS = [f.name for f in fields(FileRecord) if f.name != "hashes"]
-IMAGE_FIELDS = [f.name for f in fields(ImageRecord)]
-COMMERCIAL_FLAGS = {
-    "Image": "allow_commercial_image",
-    "RentCivit": "allow_commercial_rent_civit",
-    "Rent": "allow_commercial_rent",
-    "Sell": "allow_commercial_sell",
-}
-GONE = {Availability.ARCHIVED, Availability.TAKEN_DOWN, Availability.REMOVED}
 BULK_CHUNK = 250  # new models inserted in one transaction
 
 
@@ -114,7 +93,7 @@ def _creator_upsert(record: CreatorRecord) -> UpsertResult:
         )
         transaction.on_commit(catalog_changed)
         return UpsertResult(creator.pk, CREATED)
-    if _set(creator, "image_url", record.image_url):
+    if value_set(creator, "image_url", record.image_url):
         creator.save(update_fields=["image_url", "updated_at"])
         transaction.on_commit(catalog_changed)
         return UpsertResult(creator.pk, UPDATED)
@@ -130,7 +109,7 @@ def _gallery_image_update(record: ImageRecord) -> UpsertResult:
     changed = False
     for name in IMAGE_FIELDS:
         if name != "url":
-            changed |= _set(image, name, getattr(record, name))
+            changed |= value_set(image, name, getattr(record, name))
     if changed:
         image.save()
         transaction.on_commit(catalog_changed)
@@ -180,7 +159,7 @@ def models_upsert(items: list[tuple[ModelRecord, str | None]]) -> list[UpsertRes
                     _commit_without_waiting_for_disk()
                 _lock_many([items[i][0] for i in fresh])
                 fresh = _still_new(fresh, items)
-                model_ids = _bulk_create([items[i][0] for i in fresh], [hashes[i] for i in fresh])
+                model_ids = models_insert([items[i][0] for i in fresh], [hashes[i] for i in fresh])
         except (IntegrityError, DatabaseError) as exc:
             if connection_lost(exc):
                 raise  # not the records' fault: the task retries the run
@@ -308,249 +287,6 @@ def _lock_many(records: list[ModelRecord]) -> None:
         )
 
 
-def _bulk_create(records: list[ModelRecord], hashes: list[str]) -> list[int]:
-    """Insert models the catalog has never seen, with everything they carry, one statement per table (COPY on
-    PostgreSQL). The rows are the ones model_upsert would write for each record on its own: a test holds the
-    two to that."""
-    if not records:
-        return []
-    creators = _creators_for(records)
-    tags = {t.name.lower(): t for t in tags_get_or_create([n for r in records for n in (r.tags or ())])}
-    model_fields = _written_fields(Model)
-    model_rows: list[dict[str, Any]] = []
-    ordered_versions: list[list[VersionRecord]] = []
-    tag_keys: list[list[str]] = []
-    for record in records:
-        model = Model(name=record.name, type=record.type or ModelType.OTHER)
-        _apply_model(model, record)
-        creator = (
-            creators.get((record.creator.provider, record.creator.username.lower()))
-            if record.creator
-            else None
-        )
-        model.creator = creator
-        vrecs = _versions_newest_first(record)
-        ordered_versions.append(vrecs)
-        published = [v.published_at for v in vrecs if v.published_at]
-        created = [v.source_created_at for v in vrecs if v.source_created_at]
-        updated = [v.source_updated_at for v in vrecs if v.source_updated_at]
-        first = min(published) if published else (min(created) if created else None)
-        model.image_count = sum(len(v.images) for v in vrecs)
-        model.published_at = first
-        model.last_version_at = max(updated) if updated else first
-        keys = [k for k in dict.fromkeys(n.lower() for n in (record.tags or ())) if k in tags]
-        tag_keys.append(keys)
-        model.search_text = search_text_join(
-            name=model.name,
-            creator=creator.username if creator else "",
-            tags=[tags[k].name for k in keys],
-            versions=[(v.name or "", v.base_model or "", list(v.trained_words or [])) for v in vrecs],
-            file_names=[f.name for v in vrecs for f in v.files],
-            description=model.description,
-        )
-        model_rows.append(
-            {f.attname: getattr(model, f.attname) for f in model_fields if not _is_timestamp(f)}
-        )
-    model_ids = _insert_rows(Model, model_rows, with_ids=True)
-    _insert_rows(
-        Model.tags.through,
-        [
-            {"model_id": model_id, "tag_id": tags[key].pk}
-            for model_id, keys in zip(model_ids, tag_keys, strict=True)
-            for key in keys
-        ],
-    )
-    version_rows = []
-    for model_id, vrecs in zip(model_ids, ordered_versions, strict=True):
-        for position, vrec in enumerate(vrecs):
-            row = _present(vrec, VERSION_FIELDS)
-            if row.get("trained_words") is not None:
-                row["trained_words"] = list(row["trained_words"])
-            version_rows.append({**row, "model_id": model_id, "position": position})
-    version_ids = _insert_rows(ModelVersion, version_rows, with_ids=True)
-    file_rows, image_rows = [], []
-    vrec_of = [vrec for vrecs in ordered_versions for vrec in vrecs]
-    for version_id, vrec in zip(version_ids, vrec_of, strict=True):
-        for position, frec in enumerate(vrec.files):
-            row = _present(frec, FILE_FIELDS)
-            row.update(frec.hashes, version_id=version_id, position=position)
-            file_rows.append(row)
-        for position, irec in enumerate(vrec.images):
-            row = _present(irec, IMAGE_FIELDS)
-            row.update(version_id=version_id, position=position)
-            image_rows.append(row)
-    _insert_rows(ModelFile, file_rows)
-    _insert_rows(Image, image_rows)
-    now = timezone.now()
-    _insert_rows(
-        SourceRecord,
-        [
-            {
-                "model_id": model_id,
-                "provider": record.provider,
-                "external_id": record.source_key,
-                "url": record.source_url[:2048],
-                "payload_hash": digest,
-                "fetched_at": now,
-            }
-            for model_id, record, digest in zip(model_ids, records, hashes, strict=True)
-        ],
-    )
-    return model_ids
-
-
-def _present(record: Any, names: list[str]) -> dict[str, Any]:
-    """The fields a record carries (None: not carried, so the column keeps its default)."""
-    return {name: value for name in names if (value := getattr(record, name)) is not None}
-
-
-def _written_fields(model_class: type) -> list[Any]:
-    """The columns the writers set: every concrete field but the id and those the database generates
-    (Model.name_lower), which COPY and bulk_update may not name."""
-    return [f for f in model_class._meta.concrete_fields if not f.primary_key and not f.generated]
-
-
-def _is_timestamp(field: Any) -> bool:
-    return getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-
-
-def _insert_rows(model_class: type, rows: list[dict[str, Any]], *, with_ids: bool = False) -> list[int]:
-    """Insert rows (field attname -> value; the others take their defaults, timestamps now). PostgreSQL: ids
-    drawn from the table's sequence and one COPY. Elsewhere: bulk_create. Returns the ids when asked."""
-    if not rows:
-        return []
-    now = timezone.now()
-    fields = _written_fields(model_class)
-    defaults = {f.attname: now if _is_timestamp(f) else f.get_default() for f in fields}
-    if connection.vendor != "postgresql":
-        objects = [model_class(**{**defaults, **row}) for row in rows]
-        model_class.objects.bulk_create(objects, batch_size=500)
-        return [o.pk for o in objects]
-    table = model_class._meta.db_table
-    ids: list[int] = []
-    with connection.cursor() as cursor, connection.wrap_database_errors:  # COPY errors as Django's errors
-        if with_ids:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [table, len(rows)],
-            )
-            ids = [row[0] for row in cursor.fetchall()]
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(c) for c in (["id"] if with_ids else []) + [f.column for f in fields])
-        # Each column: its name in the rows, what COPY takes when a row leaves it out, and whether it is JSON.
-        spec = [
-            (f.attname, _copy_value(defaults[f.attname], is_json), is_json)
-            for f in fields
-            for is_json in [f.get_internal_type() == "JSONField"]
-        ]
-        with cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
-            for i, row in enumerate(rows):
-                values = [
-                    _copy_value(row[name], is_json) if name in row else default
-                    for name, default, is_json in spec
-                ]
-                copy.write_row([ids[i], *values] if with_ids else values)
-    return ids
-
-
-def _copy_value(value: Any, is_json: bool) -> Any:
-    """A value as COPY takes it: JSON as its text, a file field as its name, an enumeration member as its
-    value; the rest as it is."""
-    if value is None:
-        return None
-    if is_json:
-        return _json_text(value)
-    if type(value) in _PLAIN_TYPES:
-        return value
-    return _plain(value)
-
-
-def _json_text(value: Any) -> str:
-    """JSON text for a jsonb column: by orjson (several times faster than json.dumps), or by the standard
-    library for what orjson refuses (integers beyond 64 bits, keys that are not strings)."""
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:
-        return json.dumps(value)
-
-
-# Values COPY takes as they are (the exact types: an enumeration member is a str subclass, and goes to _plain).
-_PLAIN_TYPES = frozenset({str, int, float, bool, type(None), datetime})
-
-
-def _plain(value: Any) -> Any:
-    """A value as COPY takes it (a file field's name; enumeration members as their value)."""
-    if isinstance(value, FieldFile):
-        return value.name or ""
-    if isinstance(value, Enum):
-        return value.value
-    return value
-
-
-def _creators_for(records: list[ModelRecord]) -> dict[tuple[str, str], Creator]:
-    """(provider, lower-case username) -> the creator, creating the missing ones and taking new avatars."""
-    wanted = {(r.creator.provider, r.creator.username.lower()): r.creator for r in records if r.creator}
-    if not wanted:
-        return {}
-
-    def load() -> dict[tuple[str, str], Creator]:
-        found = Creator.objects.annotate(lname=Lower("username")).filter(lname__any_of={k[1] for k in wanted})
-        return {
-            (c.provider, c.username.lower()): c for c in found if (c.provider, c.username.lower()) in wanted
-        }
-
-    creators = load()
-    missing = [
-        Creator(provider=c.provider, username=c.username, image_url=c.image_url or "")
-        for key, c in wanted.items()
-        if key not in creators
-    ]
-    if missing:
-        Creator.objects.bulk_create(missing, ignore_conflicts=True)
-        creators = load()
-    changed = []
-    for key, creator in creators.items():
-        url = wanted[key].image_url
-        if url and creator.image_url != url:
-            creator.image_url = url
-            changed.append(creator)
-    if changed:
-        Creator.objects.bulk_update(changed, ["image_url", "updated_at"])
-    return creators
-
-
-NO_DATE = datetime.min.replace(tzinfo=UTC)
-
-
-def _versions_newest_first(record: ModelRecord) -> list[VersionRecord]:
-    """A new model's versions in the order model_upsert gives them: a full model payload's own order (the
-    source's index), else by date, newest first."""
-    if record.versions_complete:
-        return list(record.versions)
-    return sorted(reversed(record.versions), key=_version_when, reverse=True)
-
-
-def _version_when(version: ModelVersion | VersionRecord) -> datetime:
-    """When a version came out at its source (what orders versions)."""
-    return version.published_at or version.source_created_at or version.source_updated_at or NO_DATE
-
-
-def _as_of(version: ModelVersion | VersionRecord) -> datetime | None:
-    """The newest of a version's dates at its source: how recent what a payload says of it is."""
-    dates = [d for d in (version.published_at, version.source_created_at, version.source_updated_at) if d]
-    return max(dates) if dates else None
-
-
-def _older_than_held(model: Model, record: ModelRecord) -> bool:
-    """Whether the payload is older than what the catalog holds of the model, by the source's own dates: its
-    newest version date before the newest the catalog has."""
-    dates = [d for d in map(_as_of, record.versions) if d]
-    if not dates:
-        return False  # no date of its own: it was fetched now, so it is the newest
-    held = [d for d in map(_as_of, model.versions.all()) if d]
-    return bool(held) and max(dates) < max(held)
-
-
 def _upsert(record: ModelRecord, payload_hash: str) -> UpsertResult:
     with transaction.atomic():
         _lock(record)
@@ -562,14 +298,14 @@ def _upsert(record: ModelRecord, payload_hash: str) -> UpsertResult:
         # A payload older than what the catalog holds, or one of a model gone from its source (archived, taken
         # down: empty fields), never overwrites a value; it adds only what the catalog lacks (a version it never
         # saw, an empty field). A gone payload still says that the model is gone.
-        older = not created and _older_than_held(model, record)
+        older = not created and older_than_held(model, record)
         fill_only = older or (not created and record.availability in GONE)
-        changed |= _apply_model(model, record, fill_only=fill_only, availability=not older)
+        changed |= model_apply(model, record, fill_only=fill_only, availability=not older)
         if created or changed:
             model.save()
-        changed |= _apply_creator(model, record, fill_only=fill_only)
-        changed |= _apply_tags(model, record, fill_only=fill_only)
-        changed |= _apply_versions(model, record, fill_only=fill_only)
+        changed |= creator_apply(model, record, fill_only=fill_only)
+        changed |= tags_apply(model, record, fill_only=fill_only)
+        changed |= versions_apply(model, record, fill_only=fill_only)
         changed |= model_aggregates_refresh(model)
         if created or changed:
             model_search_text_refresh(model)
@@ -647,257 +383,6 @@ def _find_model(record: ModelRecord) -> Model | None:
         if len(twins) == 1:
             return twins[0]
     return None
-
-
-def _set(instance: Any, name: str, value: Any) -> bool:
-    """Set a field when the record carries a value that differs; say whether it changed."""
-    if value is None or getattr(instance, name) == value:
-        return False
-    setattr(instance, name, value)
-    return True
-
-
-def _fill(instance: Any, name: str, value: Any) -> bool:
-    """Set a field the catalog lacks (None or empty) from an older or gone payload; say whether it changed."""
-    if getattr(instance, name) not in (None, "", [], {}):
-        return False
-    return _set(instance, name, value)
-
-
-def _apply_model(
-    model: Model, record: ModelRecord, *, fill_only: bool = False, availability: bool = True
-) -> bool:
-    put = _fill if fill_only else _set
-    changed = False
-    for name in MODEL_FIELDS:
-        value = getattr(record, name)
-        if name in ("civitai_id", "hf_repo_id") and getattr(model, name):
-            continue  # a model's identity never changes (a merged duplicate's id leads here: MergedModel)
-        if name == "availability":
-            changed |= _set(model, name, value) if availability else False
-            continue
-        changed |= put(model, name, value)
-    if record.allow_commercial_use is not None:
-        for word, flag in COMMERCIAL_FLAGS.items():
-            changed |= put(model, flag, word in record.allow_commercial_use)
-    slug = slugify(model.name, allow_unicode=True)[:255] or "model"
-    changed |= _set(model, "slug", slug)
-    return changed
-
-
-def _apply_creator(model: Model, record: ModelRecord, *, fill_only: bool = False) -> bool:
-    if record.creator is None or (fill_only and model.creator_id):
-        return False
-    creator = Creator.objects.filter(
-        provider=record.creator.provider, username__iexact=record.creator.username
-    ).first()
-    if creator is None:
-        creator = Creator.objects.create(
-            provider=record.creator.provider,
-            username=record.creator.username,
-            image_url=record.creator.image_url or "",
-        )
-    elif record.creator.image_url and creator.image_url != record.creator.image_url:
-        creator.image_url = record.creator.image_url
-        creator.save(update_fields=["image_url", "updated_at"])
-    if model.creator_id == creator.pk:
-        return False
-    model.creator = creator
-    model.save(update_fields=["creator", "updated_at"])
-    return True
-
-
-def tags_get_or_create(names: list[str]) -> list[Tag]:
-    """Tags by name, case-insensitively, creating the missing ones; in the order given."""
-    wanted = {name.lower(): name for name in names}
-    existing = {
-        t.name.lower(): t for t in Tag.objects.annotate(lname=Lower("name")).filter(lname__any_of=wanted)
-    }
-    missing = [Tag(name=name) for key, name in wanted.items() if key not in existing]
-    if missing:
-        Tag.objects.bulk_create(missing, ignore_conflicts=True)
-        existing = {
-            t.name.lower(): t for t in Tag.objects.annotate(lname=Lower("name")).filter(lname__any_of=wanted)
-        }
-    return [existing[key] for key in wanted if key in existing]
-
-
-def _apply_tags(model: Model, record: ModelRecord, *, fill_only: bool = False) -> bool:
-    if record.tags is None:
-        return False
-    current = set(model.tags.values_list("pk", flat=True))
-    if fill_only and current:
-        return False
-    tags = tags_get_or_create(list(record.tags))
-    if current == {t.pk for t in tags}:
-        return False
-    model.tags.set(tags)
-    return True
-
-
-def _apply_versions(model: Model, record: ModelRecord, *, fill_only: bool = False) -> bool:
-    changed = False
-    existing = list(model.versions.all())
-    by_civitai = {v.civitai_id: v for v in existing if v.civitai_id}
-    by_sha = {v.hf_sha: v for v in existing if v.hf_sha}
-    # A version may already exist under another model (a mirror-only model merged into its Civitai twin).
-    foreign_ids = [v.civitai_id for v in record.versions if v.civitai_id and v.civitai_id not in by_civitai]
-    if foreign_ids:
-        for version in ModelVersion.objects.filter(civitai_id__in=foreign_ids):
-            by_civitai[version.civitai_id] = version
-    seen: list[ModelVersion] = []
-    for vrec in record.versions:
-        version = (by_civitai.get(vrec.civitai_id) if vrec.civitai_id else None) or (
-            by_sha.get(vrec.hf_sha) if vrec.hf_sha else None
-        )
-        if version is None and not vrec.civitai_id and not vrec.hf_sha:
-            # A mirror page's version with no files carries no id: match it by name when that is unambiguous.
-            named = [v for v in existing if v.name == (vrec.name or "") and v not in seen]
-            version = named[0] if len(named) == 1 else None
-        new = version is None
-        if version is None:
-            version = ModelVersion(model=model)
-        # What the payload says of a version the catalog has newer word of only fills what it lacks.
-        held, said = (None, None) if new else (_as_of(version), _as_of(vrec))
-        keep = fill_only or bool(held and said and said < held)
-        put = _fill if keep and not new else _set
-        version_changed = version.model_id != model.pk
-        version.model = model
-        for name in VERSION_FIELDS:
-            value = getattr(vrec, name)
-            if name == "trained_words" and value is not None:
-                value = list(value)
-            version_changed |= put(version, name, value)
-        if new or version_changed:
-            version.save()
-        changed |= new or version_changed
-        prune = not (keep or model.availability in GONE)  # archived: no files; taken down: no images
-        changed |= _apply_files(
-            version, vrec, prune=vrec.files_complete and prune, new_version=new, fill_only=keep
-        )
-        changed |= _apply_images(
-            version, vrec, prune=vrec.images_complete and prune, new_version=new, fill_only=keep
-        )
-        seen.append(version)
-    authoritative = record.versions_complete and not fill_only
-    changed |= _order_versions(model, seen if authoritative else None, held=existing)
-    return changed
-
-
-def _order_versions(model: Model, order: list[ModelVersion] | None, *, held: list[ModelVersion]) -> bool:
-    """Newest first. A full model payload that is not older than the catalog gives the order (`order`: the
-    source's own index, the creator's order on Civitai, which the Civitai API here answers in); otherwise the
-    versions the catalog `held` keep theirs. Every other version (one an older payload added, one the source
-    no longer lists) goes by its date, before the first placed version older than it."""
-    versions = list(model.versions.all())
-    placed_ids = (
-        [v.pk for v in order] if order is not None else [v.pk for v in sorted(held, key=lambda v: v.position)]
-    )
-    by_pk = {v.pk: v for v in versions}
-    ordered = [by_pk[pk] for pk in placed_ids if pk in by_pk]
-    placed = set(placed_ids)
-    for version in sorted((v for v in versions if v.pk not in placed), key=_version_when, reverse=True):
-        when = _version_when(version)
-        at = next((i for i, other in enumerate(ordered) if _version_when(other) < when), len(ordered))
-        ordered.insert(at, version)
-    moved = [v for i, v in enumerate(ordered) if v.position != i]
-    for i, version in enumerate(ordered):
-        version.position = i
-    if moved:
-        ModelVersion.objects.bulk_update(moved, ["position"])
-    return bool(moved)
-
-
-def _apply_files(
-    version: ModelVersion, vrec: VersionRecord, *, prune: bool, new_version: bool, fill_only: bool = False
-) -> bool:
-    put = _fill if fill_only else _set
-    existing = [] if new_version else list(version.files.all())
-    by_id = {f.civitai_id: f for f in existing if f.civitai_id}
-    by_url = {(f.download_url, f.name): f for f in existing}
-    by_url_only: dict[str, list[ModelFile]] = {}
-    for f in existing:
-        by_url_only.setdefault(f.download_url, []).append(f)
-    matched: set[int] = set()
-    created: list[ModelFile] = []
-    updated: list[ModelFile] = []
-    for position, frec in enumerate(vrec.files):
-        file = (by_id.get(frec.civitai_id) if frec.civitai_id else None) or by_url.get(
-            (frec.download_url, frec.name)
-        )
-        if file is None and frec.download_url and len(by_url_only.get(frec.download_url, [])) == 1:
-            # A mirror page names a file by its URL only; the API adds its id and hashes later.
-            candidate = by_url_only[frec.download_url][0]
-            if candidate.pk not in matched and not (candidate.civitai_id and frec.civitai_id):
-                file = candidate
-        if file is None:
-            file = ModelFile(version=version)
-            created.append(file)
-        else:
-            matched.add(file.pk)
-        file_put = put if file.pk else _set  # a file the catalog lacked is written whole
-        file_changed = file_put(file, "position", position)
-        for name in FILE_FIELDS:
-            file_changed |= file_put(file, name, getattr(frec, name))
-        for name, value in frec.hashes.items():
-            file_changed |= file_put(file, name, value)
-        if file_changed and file.pk:
-            updated.append(file)
-    _save_rows(ModelFile, created, updated)
-    stale = [f.pk for f in existing if f.pk not in matched] if prune else []
-    if stale:
-        ModelFile.objects.filter(pk__in=stale).delete()
-    return bool(created or updated or stale)
-
-
-def _apply_images(
-    version: ModelVersion, vrec: VersionRecord, *, prune: bool, new_version: bool, fill_only: bool = False
-) -> bool:
-    put = _fill if fill_only else _set
-    existing = [] if new_version else list(version.images.all())
-    by_id = {i.civitai_id: i for i in existing if i.civitai_id}
-    by_url = {i.url: i for i in existing}
-    foreign_ids = [i.civitai_id for i in vrec.images if i.civitai_id and i.civitai_id not in by_id]
-    if foreign_ids:
-        # An image may sit under another version (a mirror-only model merged into its Civitai twin).
-        for image in Image.objects.filter(civitai_id__in=foreign_ids):
-            by_id[image.civitai_id] = image
-    matched: set[int] = set()
-    created: list[Image] = []
-    updated: list[Image] = []
-    for position, irec in enumerate(vrec.images):
-        image = (by_id.get(irec.civitai_id) if irec.civitai_id else None) or by_url.get(irec.url)
-        if image is None:
-            image = Image(version=version, position=position)
-            created.append(image)
-        else:
-            matched.add(image.pk)
-        image_changed = _set(image, "version_id", version.pk)
-        if vrec.images_complete and not fill_only:
-            image_changed |= _set(image, "position", position)
-        for name in IMAGE_FIELDS:
-            image_changed |= (put if image.pk else _set)(image, name, getattr(irec, name))
-        if image_changed and image.pk:
-            updated.append(image)
-    _save_rows(Image, created, updated)
-    stale = [i.pk for i in existing if i.pk not in matched] if prune else []
-    if stale:
-        Image.objects.filter(pk__in=stale).delete()
-    return bool(created or updated or stale)
-
-
-def _save_rows(model_class: type, created: list, updated: list) -> None:
-    """Insert new rows in one statement and update changed ones in one (not a query per row)."""
-    now = timezone.now()
-    for row in created:
-        row.created_at = row.updated_at = now
-    if created:
-        model_class.objects.bulk_create(created)
-    if updated:
-        for row in updated:
-            row.updated_at = now
-        names = [f.name for f in _written_fields(model_class) if f.name != "created_at"]
-        model_class.objects.bulk_update(updated, names)
 
 
 def model_mark_gone(*, civitai_id: int | None = None, hf_repo_id: str | None = None, status: int) -> int:

@@ -28,10 +28,10 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from catalog.civitai_json import MODES, models_json, public_id, version_json
-from catalog.filters import SEARCHES, searched_in_order
 from catalog.hashes import HEX, files_with_hash
 from catalog.models import Model, ModelFile, ModelVersion
 from catalog.pagination import BadCursor, cursor_for, keyset_after, keyset_order
+from catalog.search import searched_in_order
 from catalog.selectors import (
     creators_counted,
     kept_counts,
@@ -236,36 +236,6 @@ def _models_filtered(params) -> QuerySet[Model]:
     return qs
 
 
-# Parameters whose values are a few fixed ones (read no catalog value, move with no clock): a first page of a
-# search with no other filter is read with SQL compiled once per their values (filters.SEARCHES).
-FIXED_PARAMS = frozenset(
-    {
-        "limit",
-        "sort",
-        "nsfw",
-        "allowNoCredit",
-        "allowDerivatives",
-        "allowDifferentLicense",
-        "allowCommercialUse",
-    }
-)
-
-
-def _searched(params, qs: QuerySet[Model], query: str, ordering: tuple[str, str], limit: int) -> list[Model]:
-    """The page's `limit + 1` models matching `query` (filters.searched_in_order), after the `cursor` parameter;
-    a first page whose other parameters are all FIXED_PARAMS (and no hash) from SQL compiled once."""
-    cursor, query = params.get("cursor"), query[:200].strip()  # as long as the list page's search may be
-    fixed = {name: params.get(name) for name in params if name not in ("query", "token")}
-    if (params.get("period") or "AllTime") == "AllTime":
-        fixed.pop("period", None)
-    if cursor or HEX.match(query) or not set(fixed) <= FIXED_PARAMS:
-        return list(searched_in_order(models_described(qs), query, ordering, cursor, limit))
-    key = ("civitai", tuple(sorted(fixed.items())), ordering, limit)
-    return SEARCHES(
-        key, lambda words: searched_in_order(models_described(qs), words, ordering, None, limit), query
-    )
-
-
 def _ordering(sort: str) -> tuple[str, str]:
     field, direction = SORTS[sort]
     return (f"-{field}", "-pk") if direction == "desc" else (field, "pk")
@@ -341,7 +311,9 @@ def models_list(request: Request) -> Response:
             try:
                 if query:
                     # The same search as the list page and /api/ (full text on PostgreSQL, hashes exactly).
-                    rows = _searched(params, qs, query, ordering, limit)
+                    rows = list(
+                        searched_in_order(models_described(qs), query, ordering, params.get("cursor"), limit)
+                    )
                 else:
                     rows = list(
                         models_described(keyset_after(ordered, ordering, params["cursor"]))[: limit + 1]

@@ -51,7 +51,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "catalog.answer_cache.AnswerCacheMiddleware",
 ]
 
 # A private catalog: every page needs a login (Django's LoginRequiredMiddleware). Off by default.
@@ -97,12 +96,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite keeps the sort indexes without their INCLUDE columns, which only PostgreSQL's index-only walks read
     # (catalog.models.SORT_INDEX_INCLUDE): as intended, so its warning is not shown at every `make run`.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django's backend, reading timestamps with psycopg's C loader (catalog/backends/postgresql/base.py).
-    DATABASES["default"]["ENGINE"] = "catalog.backends.postgresql"
-# The first pages of lists and searches as statements PostgreSQL keeps planned per connection (prepared
-# statements: catalog/backends/postgresql/base.py). Off for a pooler in transaction mode that cannot carry them.
-DATABASE_KEEP_PLANS = env.bool("DATABASE_KEEP_PLANS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://catalog")}
@@ -113,14 +106,6 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     CACHES["default"]["BACKEND"] = "django_redis.cache.RedisCache"
     CACHES["default"]["OPTIONS"] = {**REDIS_CACHE_OPTIONS, **CACHES["default"].get("OPTIONS", {})}
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True  # a stopped Redis is logged, not hidden
-
-# Rendered answers of the pages and the read API, kept per web process under the catalog's version
-# (catalog/answer_cache.py). On by default with Redis, as production runs.
-ANSWER_CACHE = env.bool(
-    "ANSWER_CACHE", default=CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache"
-)
-ANSWER_CACHE_SECONDS = env.int("ANSWER_CACHE_SECONDS", default=300)  # the oldest answer served
-ANSWER_CACHE_MB = env.int("ANSWER_CACHE_MB", default=32)  # per web process
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

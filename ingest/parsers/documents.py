@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from catalog import json_read, sanitize
+from catalog import sanitize
 from ingest.errors import ParseError
 from ingest.parsers.civitai import (
     civitai_parse_creator,
@@ -115,7 +115,7 @@ def document_items(
         yield from _json_lines(io.BytesIO(raw), name, civitai_base_url)
         return
     try:
-        data = json_read.loads(raw)
+        data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         yield _ready(name, ParseError(name, f"not JSON: {_short(exc)}"))
         return
@@ -221,7 +221,7 @@ def _json_lines(stream: io.BufferedIOBase | gzip.GzipFile, name: str, base_url: 
 
 def _json_line(line: bytes, label: str, base_url: str) -> Record | ParseError:
     try:
-        data = json_read.loads(line)
+        data = json.loads(line)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         return ParseError(label, f"not JSON: {_short(exc)}")
     return _civitai_one(data, label, base_url)

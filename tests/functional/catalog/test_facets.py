@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from unittest import mock
 from urllib.parse import urlencode
 
 import pytest
-from django.db import connection
 from django.http import QueryDict
 
 from catalog import selectors
@@ -62,25 +60,6 @@ def test_counts_are_what_the_catalog_holds(shelf) -> None:
         "no_credit": 0,
         "derivatives": 0,
     }
-
-
-@pytest.mark.postgres
-def test_the_one_statement_counts_as_the_separate_queries_do(shelf) -> None:
-    for params in (
-        {},
-        {"query": "merge"},
-        {"tag": "anime"},
-        {"type": "LORA", "no_credit": "true"},
-        {"query": "zz"},
-    ):
-        filterset = _filterset(params)
-        assert filterset.is_valid()
-        at_once = selectors._facet_counts_at_once(filterset.qs)
-        with mock.patch.object(connection, "vendor", "sqlite"):  # the portable path, on the same database
-            portable = _filterset(params)  # built as on SQLite too (no bigram for "zz")
-            assert portable.is_valid()
-            separate = selectors._facet_counts(portable.qs)
-        assert at_once == separate, params
 
 
 def test_after_a_change_one_request_counts_while_the_others_show_the_counts_from_before(

@@ -1,5 +1,4 @@
-"""The model list's FilterSet copies its filters cheaply (catalog/filters.py): each FilterSet still has filters
-of its own, bound to it (weakly), and the class's filters are left as they were."""
+"""The model list's FilterSet (catalog/filters.py): its errors, its default models, and search by the name."""
 
 from __future__ import annotations
 
@@ -12,32 +11,6 @@ from catalog.models import Model
 from tests.factories import ModelFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def test_each_filterset_has_its_own_filters_bound_to_it() -> None:
-    ink = ModelFactory(name="Inkwash", type="LORA", download_count=5)
-    ink.tags.add(TagFactory(name="ink"))
-    ModelFactory(name="Photon", type="Checkpoint", download_count=9)
-    first = ModelFilterSet(QueryDict("query=inkwash&tag=ink"), queryset=Model.objects.all())
-    second = ModelFilterSet(QueryDict("type=Checkpoint"), queryset=Model.objects.all())
-    assert first.is_valid() and second.is_valid()
-    # Made one after the other, evaluated the other way round: each reads its own parameters.
-    assert [m.name for m in second.qs] == ["Photon"]
-    assert [m.name for m in first.qs] == ["Inkwash"]
-    for filterset in (first, second):
-        for name, filter_ in filterset.filters.items():
-            # Its parent is this FilterSet, held weakly.
-            assert filter_.parent.filters is filterset.filters, name
-            assert filter_ is not ModelFilterSet.base_filters[name]
-            if filter_.method is not None:
-                assert filter_.filter.f is filter_, name  # the method filter calls its own FilterSet
-    assert all(not hasattr(f, "parent") for f in ModelFilterSet.base_filters.values())
-    assert first.form is not second.form and type(first.form) is type(second.form)
-    # Nothing else holds a FilterSet: it goes with its last reference, not with a garbage collection.
-    query_filter = first.filters["query"]
-    del first
-    with pytest.raises(ReferenceError):
-        getattr(query_filter.parent, "filters")  # noqa: B009 (the proxy raises on access)
 
 
 def test_a_bad_parameter_is_still_an_error_naming_it() -> None:
@@ -63,13 +36,12 @@ def test_an_overlong_value_is_refused_saying_how_long_and_showing_only_its_start
         assert [m["name"] for m in found] == ["Longtagged"]
 
 
-def test_the_listed_models_are_built_when_first_read_and_a_queryset_set_later_is_kept() -> None:
+def test_by_default_the_visible_models_are_filtered_and_a_queryset_given_is_taken() -> None:
     ModelFactory(name="Shown")
     ModelFactory(name="Curated away", hidden=True)
-    filterset = ModelFilterSet(QueryDict(""))
-    assert [m.name for m in filterset.queryset] == ["Shown"]  # the visible models, as lists show them
-    filterset.queryset = Model.objects.all()
-    assert sorted(m.name for m in filterset.queryset) == ["Curated away", "Shown"]
+    assert [m.name for m in ModelFilterSet(QueryDict("")).qs] == ["Shown"]
+    everything = ModelFilterSet(QueryDict(""), queryset=Model.objects.all())
+    assert sorted(m.name for m in everything.qs) == ["Curated away", "Shown"]
 
 
 def test_a_renamed_model_is_found_by_its_new_name_however_it_was_renamed(client) -> None:

@@ -1,66 +1,15 @@
-"""What the catalog sets up in PostgreSQL for speed: its backend (catalog/backends/postgresql), whose timestamps
-read with psycopg's C loader are what Django's own loader gives, and the planner's statistics of search."""
+"""What the catalog sets up in PostgreSQL for search: the planner's statistics, the priced text match, the
+bigrams and the lower-case name."""
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 from django.db import connection
-from django.db.backends.postgresql.psycopg_any import register_tzloader
-from django.test import override_settings
 
-from catalog.backends.postgresql.base import FAST_TIMESTAMPTZ, TIMESTAMPTZ_OID
 from catalog.models import Model
 from tests.factories import ModelFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
-
-TIMESTAMPS = [
-    "2023-03-01 12:34:56.789012+00",
-    "2023-03-01 14:34:56+02",  # another offset: the same instant in UTC
-    "1999-12-31 23:59:59.999999+00",
-    "0001-01-01 00:00:00+00",
-    "9999-12-31 23:59:59.999999+00",
-    "2024-02-29 00:00:00.5-11:30",
-]
-
-
-def _read(cursor) -> list[datetime.datetime]:
-    cursor.execute(
-        "SELECT v::timestamptz FROM unnest(%s::text[]) WITH ORDINALITY AS t(v, n) ORDER BY n", [TIMESTAMPS]
-    )
-    return [row[0] for row in cursor.fetchall()]
-
-
-def test_timestamps_are_read_by_the_c_loader_as_django_reads_them() -> None:
-    assert "psycopg_binary" in FAST_TIMESTAMPTZ.__module__  # the C speedups are installed (psycopg[binary])
-    with connection.cursor() as cursor:
-        assert cursor.cursor.adapters.get_loader(TIMESTAMPTZ_OID, 0) is FAST_TIMESTAMPTZ
-        fast = _read(cursor)
-    with connection.cursor() as cursor:
-        register_tzloader(connection.timezone, cursor.cursor)  # Django's own loader, as it registers it
-        assert cursor.cursor.adapters.get_loader(TIMESTAMPTZ_OID, 0) is not FAST_TIMESTAMPTZ
-        django = _read(cursor)
-    assert fast == django
-    assert [d.tzinfo for d in fast] == [datetime.UTC] * len(TIMESTAMPS)
-    assert fast[1] == datetime.datetime(2023, 3, 1, 12, 34, 56, tzinfo=datetime.UTC)
-    assert fast[5] == datetime.datetime(2024, 2, 29, 11, 30, 0, 500000, tzinfo=datetime.UTC)
-
-
-def test_models_round_trip_their_timestamps() -> None:
-    published = datetime.datetime(2023, 5, 6, 7, 8, 9, 123456, tzinfo=datetime.UTC)
-    model = ModelFactory(published_at=published)
-    assert Model.objects.get(pk=model.pk).published_at == published
-    assert (
-        Model.objects.filter(published_at=published).values_list("published_at", flat=True).get() == published
-    )
-
-
-@override_settings(USE_TZ=False)
-def test_without_time_zones_django_keeps_its_own_loader() -> None:
-    with connection.cursor() as cursor:
-        assert cursor.cursor.adapters.get_loader(TIMESTAMPTZ_OID, 0) is not FAST_TIMESTAMPTZ
 
 
 def test_search_vector_keeps_statistics_of_four_thousand_words() -> None:
@@ -75,7 +24,7 @@ def test_search_vector_keeps_statistics_of_four_thousand_words() -> None:
 
 
 def test_priced_text_match_holds_for_every_vector_none_included() -> None:
-    """Migration 0012's function, put beside full-text matches (filters._priced), leaves out no row."""
+    """The PostgreSQL-only migration's priced match, put beside full-text matches (search.text_matching), leaves out no row."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT catalog_priced_text_match(NULL), catalog_priced_text_match(''::tsvector), "
@@ -109,7 +58,7 @@ def test_two_letters_find_by_the_bigram_index_the_names_holding_them() -> None:
     """A search of two letters asks the bigram index beside its LIKE: the same models as holding them in Python,
     for pairs with LIKE's special characters too; and a rare pair is read from the index, not by walking the
     downloads index through the catalog."""
-    from catalog.filters import search_models
+    from catalog.search import search_models
 
     Model.objects.bulk_create(
         [Model(name=name, slug=f"m{i}", download_count=i, civitai_id=900_000 + i) for i, name in enumerate(NAMES)]
@@ -131,9 +80,9 @@ def test_two_letters_find_by_the_bigram_index_the_names_holding_them() -> None:
 
 
 def test_the_lower_case_name_is_the_databases_lower_of_any_name() -> None:
-    """Model.name_lower is PostgreSQL's lower(name) (migration 0015), letters beyond ASCII included, and a search
+    """Model.name_lower is PostgreSQL's lower(name) (a generated column), letters beyond ASCII included, and a search
     in any case finds the name by it."""
-    from catalog.filters import search_models
+    from catalog.search import search_models
 
     model = ModelFactory(name="Große ÄRGER Mix")
     Model.objects.filter(pk=model.pk).update(name="ÉCLAIR Ångström")
@@ -148,7 +97,7 @@ def test_the_lower_case_name_is_the_databases_lower_of_any_name() -> None:
 def test_a_search_reads_lower_case_names_from_the_sort_index_without_lower_casing_them() -> None:
     """The "name holds it" tier walks the downloads index and tests the lower-case name it carries (INCLUDE): no
     lower() per name it passes."""
-    from catalog.filters import _search_rows
+    from catalog.search import _relevance_rows
 
     Model.objects.bulk_create(
         [
@@ -158,7 +107,7 @@ def test_a_search_reads_lower_case_names_from_the_sort_index_without_lower_casin
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE catalog_model")
-    rows = _search_rows(Model.objects.filter(hidden=False), "Merge", None, 20)
+    rows = _relevance_rows(Model.objects.filter(hidden=False), "Merge", None, 20)
     with connection.cursor() as cursor:
         sql, params = rows.query.sql_with_params()
         cursor.execute(f"EXPLAIN {sql}", params)

@@ -263,7 +263,7 @@ def _pending_search_entries() -> dict[str, int]:
 
 @pytest.mark.postgres
 def test_an_ingest_run_leaves_no_search_entries_pending(corpus_sources: list[str]) -> None:
-    """A search reads all of a GIN index's pending list: a run merges it when it finishes (migration 0013)."""
+    """A search reads all of a GIN index's pending list: a run merges it when it finishes (catalog's PostgreSQL-only migration)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s) ORDER BY relname",
