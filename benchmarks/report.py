@@ -168,6 +168,8 @@ def markdown(report: dict) -> str:
     ]
     if worst:
         out += [
+            "#### The worst of the thirty search words",
+            "",
             "Searches ask thirty words drawn from the catalog's own names and tags by frequency (10 most "
             "frequent, 10 middling, 10 rare; `search_words` in benchmarks/run.py): the p95 above is over all "
             "thirty, and the worst word's own p95 is here.",

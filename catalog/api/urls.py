@@ -19,6 +19,6 @@ app_name = "api"
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("v1/", include("catalog.api.civitai_urls")),
+    path("v1/", include("catalog.api.v1.urls")),
     path("", include(router.urls)),
 ]
