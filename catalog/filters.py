@@ -6,7 +6,7 @@ from functools import cached_property
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import Lower
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -14,14 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from catalog.models import Availability, Model, ModelVersion, Provider, SourceRecord, Tag
 from catalog.pagination import Page, keyset_page, page_of
 from catalog.search import BY_DOWNLOADS, MAX_LENGTH, RELEVANCE, search_models, search_page, searched_in_order
-from catalog.selectors import models_brief
-
-COMMERCIAL_USE = (
-    Q(allow_commercial_image=True)
-    | Q(allow_commercial_rent_civit=True)
-    | Q(allow_commercial_rent=True)
-    | Q(allow_commercial_sell=True)
-)
+from catalog.selectors import LICENCE_FILTERS, models_brief
 
 # sort value -> ordering; every ordering ends with a unique column so a cursor is stable.
 SORTS = {
@@ -174,7 +167,7 @@ class ModelFilterSet(django_filters.FilterSet):
 
     def filter_commercial(self, qs, name, value):
         if value:
-            return qs.filter(COMMERCIAL_USE)
+            return qs.filter(LICENCE_FILTERS["commercial"])
         # Stated as not allowed: a model whose permissions nobody stated is not counted as refusing them.
         return qs.filter(
             allow_commercial_image=False,
